@@ -23,7 +23,6 @@ matplotlib.rcParams.update({
     "image.cmap": "viridis",
 })
 
-import matplotlib.pyplot as plt  # noqa: E402  (imported so notebooks display Figure objects inline)
 import numpy as np  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -36,7 +35,24 @@ __all__ = [
 #: A colour-blind-safe palette (Okabe & Ito), used for classes and for runs.
 COLORS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
-_ = plt  # keep the import: importing pyplot switches Jupyter to the inline backend
+
+
+def _show_figures_inline():
+    """In a Jupyter kernel, display a ``Figure`` that ends a cell as a PNG image.
+
+    Figures here are made without pyplot (so they never show twice), which
+    means IPython's matplotlib integration does not know them; this teaches
+    IPython to render them. Outside IPython it does nothing.
+    """
+    import sys
+
+    if "IPython" not in sys.modules:
+        return
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["image/png"].for_type(Figure, to_image)
 
 
 def figure(ncols=1, nrows=1, *, width=None, height=3.0, dpi=100, sharex=False, sharey=False):
@@ -168,3 +184,6 @@ def decision_boundary(ax, predict_proba, X, y, *, n=80, pad=0.5):
     ax.set_ylim(y0, y1)
     ax.grid(False)
     return ax
+
+
+_show_figures_inline()
