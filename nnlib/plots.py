@@ -28,7 +28,7 @@ from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 __all__ = [
-    "figure", "to_image", "close", "loss_curves", "mark_diverged",
+    "figure", "to_image", "loss_curves", "mark_diverged",
     "surface_contour", "paths_on_surface", "decision_boundary", "COLORS",
 ]
 
@@ -76,11 +76,6 @@ def to_image(fig, fmt="png", dpi=None):
     kwargs = {"pil_kwargs": {"quality": 82, "method": 4}} if fmt == "webp" else {}
     fig.savefig(buffer, format=fmt, dpi=dpi or fig.dpi, **kwargs)
     return buffer.getvalue()
-
-
-def close(fig):
-    """Release a figure's memory (figures from ``figure()`` are not tracked by pyplot)."""
-    fig.clear()
 
 
 def loss_curves(ax, curves, *, xlabel="epoch", ylabel="loss", log=True, diverged=None):

@@ -192,11 +192,8 @@ def show(fn):
 
 
 def _render(fn, values, fmt="png", dpi=None):
-    fig = fn(**values)
-    try:
-        return plots.to_image(fig, fmt=fmt, dpi=dpi)
-    finally:
-        plots.close(fig)
+    # Figures from plots.figure() are not tracked by pyplot: once rendered, they are garbage.
+    return plots.to_image(fn(**values), fmt=fmt, dpi=dpi)
 
 
 # --------------------------------------------------------------------------

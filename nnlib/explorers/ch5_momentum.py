@@ -1,0 +1,226 @@
+"""Chapter 5 explorer: momentum and Nesterov momentum on an ill-conditioned valley.
+
+``momentum`` (registered as ``"ch5.momentum"``) draws, for a learning rate
+``lr``, a momentum ``beta`` and Nesterov on/off:
+
+* plain gradient descent on the valley at ``lr`` and at the "matched" larger
+  rate ``lr / (1 - beta)``;
+* momentum (or Nesterov momentum) at ``(lr, beta)`` on the same valley;
+* the three loss curves;
+* a precomputed map over (lr, beta) of how many steps the method needs to cut
+  the loss a millionfold, with the current setting marked and the regions
+  where it diverges shaded as such.
+
+``steps_to_tolerance`` is the vectorised simulation behind the map; it runs
+PyTorch's momentum rule (the one ``nnlib.optim.SGD`` implements) on a
+quadratic for a whole grid of settings at once.
+"""
+
+import functools
+
+import numpy as np
+
+from .. import plots
+from ..optim import SGD
+from ..surfaces import QuadraticValley, make_path
+from ..widgets import Slider, Toggle, explorer
+
+__all__ = ["VALLEY", "STEPS", "LR_VALUES", "BETA_VALUES", "steps_to_tolerance", "convergence_map", "draw_valley",
+           "momentum"]
+
+#: The valley of this chapter: f(x, y) = (0.2 x² + 20 y²) / 2, condition number 100.
+VALLEY = QuadraticValley(a=0.2, b=20.0)
+
+#: Steps each path in the explorer runs.
+STEPS = 150
+
+#: The explorer's learning rates and momenta.
+LR_VALUES = [0.005, 0.01, 0.02, 0.06, 0.08, 0.15]
+BETA_VALUES = [0.0, 0.5, 0.8, 0.9, 0.99]
+
+_DIVERGENCE_NORM = 1e6  # as in nnlib.surfaces.descend
+_MAP_MAX_STEPS = 1500
+_MAP_LRS = np.linspace(0.001, 0.2, 80)
+_MAP_BETAS = np.linspace(0.0, 0.99, 67)
+
+
+def steps_to_tolerance(lr, beta, *, nesterov=False, curvatures=(VALLEY.a, VALLEY.b), start=tuple(VALLEY.start),
+                       reduction=1e-6, max_steps=_MAP_MAX_STEPS):
+    """Steps momentum needs to bring the loss of a quadratic to ``reduction`` times its start value.
+
+    ``lr`` and ``beta`` are numbers or arrays that broadcast together; every
+    pair is one run of PyTorch's rule (``nnlib.optim.SGD``) on
+    f(x) = Σ_i curvatures[i]·x_i² / 2 from ``start``::
+
+        b ← beta·b + g,   p ← p − lr·(g + beta·b if nesterov else b)
+
+    (``beta = 0`` is plain gradient descent). Returns ``(steps, diverged)``,
+    arrays of the broadcast shape: ``steps`` is the first step whose loss is
+    ≤ reduction·f(start), ``inf`` if that never happened within
+    ``max_steps``; ``diverged`` is True where the point left the ball of
+    radius 1e6 (as ``nnlib.surfaces.descend`` counts divergence). Runs are
+    dropped as soon as they finish, so nothing overflows.
+    """
+    lr, beta = np.broadcast_arrays(np.asarray(lr, dtype=np.float64), np.asarray(beta, dtype=np.float64))
+    shape = lr.shape
+    lam = np.asarray(curvatures, dtype=np.float64)
+    x0 = np.asarray(start, dtype=np.float64)
+    if lam.ndim != 1 or lam.shape != x0.shape:
+        raise ValueError(f"steps_to_tolerance: curvatures and start must be 1-D of the same length, "
+                         f"got shapes {lam.shape} and {x0.shape}")
+    n = lr.size
+    steps = np.full(n, np.inf)
+    diverged = np.zeros(n, dtype=bool)
+    target = reduction * 0.5 * float(np.sum(lam * x0 * x0))
+    idx = np.arange(n)
+    lr_a, beta_a = lr.reshape(n, 1).copy(), beta.reshape(n, 1).copy()
+    x = np.tile(x0, (n, 1))
+    b = np.zeros_like(x)
+    for t in range(1, max_steps + 1):
+        g = lam * x
+        b = beta_a * b + g
+        x = x - lr_a * (g + beta_a * b if nesterov else b)
+        f = 0.5 * np.sum(lam * x * x, axis=1)
+        done = f <= target
+        blown = np.sqrt(np.sum(x * x, axis=1)) > _DIVERGENCE_NORM
+        finished = done | blown
+        if finished.any():
+            steps[idx[done]] = t
+            diverged[idx[blown & ~done]] = True
+            keep = ~finished
+            idx, x, b, lr_a, beta_a = idx[keep], x[keep], b[keep], lr_a[keep], beta_a[keep]
+            if idx.size == 0:
+                break
+    return steps.reshape(shape), diverged.reshape(shape)
+
+
+@functools.lru_cache(maxsize=2)
+def convergence_map(nesterov=False):
+    """``(lrs, betas, steps, diverged)`` on the explorer's (lr, beta) grid for the chapter's valley (cached)."""
+    L, B = np.meshgrid(_MAP_LRS, _MAP_BETAS)
+    steps, diverged = steps_to_tolerance(L, B, nesterov=nesterov)
+    return _MAP_LRS, _MAP_BETAS, steps, diverged
+
+
+@functools.lru_cache(maxsize=256)
+def _path(lr, beta, nesterov):
+    if beta == 0:
+        return make_path(VALLEY, SGD, STEPS, lr=lr)
+    return make_path(VALLEY, SGD, STEPS, lr=lr, momentum=beta, nesterov=nesterov)
+
+
+def draw_valley(ax):
+    """The valley's level sets, which are ellipses (drawn directly: no contour computation, so it is fast)."""
+    (x0, x1), (y0, y1) = VALLEY.bounds
+    ax.set_facecolor("#f2f2f2")
+    t = np.linspace(0, 2 * np.pi, 120)
+    for level in (0.05, 0.3, 1, 3, 10, 30, 80, 160):
+        ax.plot(np.sqrt(2 * level / VALLEY.a) * np.cos(t), np.sqrt(2 * level / VALLEY.b) * np.sin(t),
+                color="0.45", lw=0.5)
+    ax.plot(*VALLEY.minimum, marker="*", color="k", ms=9, ls="none")
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xticks([-8, -4, 0, 4, 8])
+    ax.set_yticks([-3, 0, 3])
+    ax.grid(False)
+    ax.set_xlabel("x (flat direction, curvature 0.2)")
+    ax.set_ylabel("y (curved, 20)")
+
+
+def _draw_path(ax, path, label, color):
+    """A path up to its last point inside the plot; a diverged one ends in a cross and says so."""
+    (x0, x1), (y0, y1) = VALLEY.bounds
+    points = path.points
+    inside = (points[:, 0] >= x0) & (points[:, 0] <= x1) & (points[:, 1] >= y0) & (points[:, 1] <= y1)
+    stop = len(points) if inside.all() else max(int(np.argmin(inside)), 1)
+    shown = points[:stop]
+    if path.diverged:
+        label = f"{label}: diverged at step {path.diverged_at}"
+    ax.plot(shown[:, 0], shown[:, 1], "-o", color=color, ms=1.8, lw=1.0, label=label)
+    if path.diverged or stop < len(points):
+        ax.plot(shown[-1, 0], shown[-1, 1], "x", color=color, ms=9, mew=2.5)
+
+
+def _draw_map(ax, lr, beta, nesterov):
+    lrs, betas, steps, diverged = convergence_map(bool(nesterov))
+    extent = (lrs[0] - (lrs[1] - lrs[0]) / 2, lrs[-1] + (lrs[1] - lrs[0]) / 2,
+              betas[0] - (betas[1] - betas[0]) / 2, betas[-1] + (betas[1] - betas[0]) / 2)
+    finite = np.isfinite(steps)
+    shown = np.where(finite, np.log10(np.where(finite, steps, 1.0)), np.nan)
+    ax.imshow(np.ma.masked_invalid(shown), extent=extent, origin="lower", aspect="auto",
+                      cmap="viridis_r", vmin=np.log10(20), vmax=np.log10(_MAP_MAX_STEPS), interpolation="nearest")
+    overlay = np.zeros(steps.shape + (4,))
+    overlay[~finite & ~diverged] = (0.85, 0.85, 0.85, 1.0)  # not within the budget: light grey
+    overlay[diverged] = (0.835, 0.369, 0.0, 1.0)  # diverged: vermillion
+    ax.imshow(overlay, extent=extent, origin="lower", aspect="auto", interpolation="nearest")
+    # colour key drawn inside the diverged corner (a colorbar axes would cost a third of the redraw time)
+    key = np.linspace(np.log10(20), np.log10(_MAP_MAX_STEPS), 64)[None, :]
+    ax.imshow(key, extent=(0.135, 0.195, 0.03, 0.09), aspect="auto", cmap="viridis_r", interpolation="nearest",
+              vmin=key.min(), vmax=key.max())
+    ax.text(0.135, 0.10, "20", ha="center", va="bottom", fontsize=7, color="white")
+    ax.text(0.195, 0.10, f"{_MAP_MAX_STEPS}+", ha="center", va="bottom", fontsize=7, color="white")
+    ax.text(0.165, 0.10, "steps", ha="center", va="bottom", fontsize=7, color="white")
+    L = VALLEY.max_curvature
+    bb = np.linspace(0, 0.99, 50)
+    ax.plot(2 * (1 - bb) / L, bb, ":", color="k", lw=1.2, label="GD at lr/(1−β) unstable →")
+    if nesterov:
+        ax.plot(2 * (1 + bb) / ((1 + 2 * bb) * L), bb, "--", color="white", lw=1.2, label="Nesterov limit")
+    else:
+        ax.plot(2 * (1 + bb) / L, bb, "--", color="white", lw=1.2, label="momentum limit")
+    ax.plot(lr, beta, marker="*", ms=14, color="white", mec="k", mew=1.0, ls="none")
+    ax.text(0.168, 0.2, "diverges", ha="center", va="bottom", fontsize=8, color="white",
+            bbox={"boxstyle": "round", "fc": "#D55E00", "ec": "none"})
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_xticks([0, 0.05, 0.1, 0.15, 0.2])
+    ax.set_yticks([0, 0.5, 0.9])
+    ax.grid(False)
+    ax.set_xlabel("learning rate lr")
+    ax.set_ylabel("momentum β")
+    ax.legend(loc="lower left", fontsize=7, frameon=True, framealpha=0.85)
+    ax.set_title(f"{'Nesterov' if nesterov else 'momentum'}: steps to cut the loss 10⁶×")
+
+
+@explorer("ch5.momentum", static=("lr", "nesterov"),
+          alt="Gradient descent and momentum on a narrow valley, their loss curves, and a map of convergence speed",
+          lr=Slider(LR_VALUES, default=0.01, label="learning rate"),
+          beta=Slider(BETA_VALUES, default=0.9, label="momentum β"),
+          nesterov=Toggle(default=False, label="Nesterov"))
+def momentum(lr=0.01, beta=0.9, nesterov=False):
+    """Momentum vs plain gradient descent (at lr and at lr/(1−β)) on the valley, loss curves and a speed map."""
+    fig, axes = plots.figure(ncols=2, nrows=2, width=8.4, height=3.1, dpi=80)
+    fig.subplots_adjust(left=0.075, right=0.98, bottom=0.08, top=0.94, wspace=0.28, hspace=0.36)
+    nesterov = bool(nesterov) and beta > 0
+    big = lr / (1 - beta)
+    name = "Nesterov" if nesterov else "momentum"
+    runs = {f"GD, lr = {lr:g}": _path(lr, 0.0, False),
+            f"GD, lr/(1−β) = {big:.3g}": _path(big, 0.0, False),
+            f"{name}, lr = {lr:g}, β = {beta:g}": _path(lr, beta, nesterov)}
+    labels = list(runs)
+
+    ax = axes[0, 0]
+    draw_valley(ax)
+    _draw_path(ax, runs[labels[0]], labels[0], plots.COLORS[0])
+    if beta > 0:
+        _draw_path(ax, runs[labels[1]], labels[1], plots.COLORS[1])
+    ax.legend(loc="upper right", fontsize=7, frameon=True, framealpha=0.85)
+    ax.set_title("plain gradient descent")
+
+    ax = axes[0, 1]
+    draw_valley(ax)
+    _draw_path(ax, runs[labels[2]], labels[2], plots.COLORS[2])
+    ax.legend(loc="upper right", fontsize=7, frameon=True, framealpha=0.85)
+    ax.set_title("β = 0: this is plain gradient descent" if beta == 0 else f"{name}")
+
+    ax = axes[1, 0]
+    curves = {label: np.maximum(path.losses, 1e-12) for label, path in runs.items()}
+    stopped = {label: path.diverged_at for label, path in runs.items() if path.diverged}
+    plots.loss_curves(ax, curves, xlabel="step", ylabel="loss", diverged=stopped)
+    ax.set_ylim(1e-12, 1e7)
+    ax.set_yticks([1e-12, 1e-8, 1e-4, 1, 1e4], ["1e-12", "1e-8", "1e-4", "1", "1e4"])  # no mathtext: faster
+    ax.minorticks_off()
+    ax.get_legend().remove()  # the path panels' legends name the runs, in the same colours
+    ax.set_title(f"loss over {STEPS} steps (colours as above)")
+
+    _draw_map(axes[1, 1], lr, beta, nesterov)
+    return fig
