@@ -6,5 +6,7 @@ lessons.
 """
 
 from ..widgets import REGISTRY
+from . import (ch1_regression, ch2_networks, ch3_losses, ch4_learning_rate,  # noqa: F401  (registers explorers)
+               ch5_momentum, ch6_overfitting)
 
 __all__ = ["REGISTRY"]

@@ -1,0 +1,369 @@
+"""Chapter 6 explorers: overfitting and its cures.
+
+Three explorers, all drawing from cached training runs so that a live redraw
+only plots:
+
+* ``polynomial`` (``"ch6.polynomial"``): a polynomial of a chosen degree fitted
+  by least squares to a few noisy points of sin(πx), and the training and
+  validation error against the degree;
+* ``weight_penalty`` (``"ch6.weight_penalty"``): an MLP on a small digits
+  subset trained with an L2 penalty λ; the histogram of its first-layer
+  weights, and the training and validation error against λ;
+* ``dropout_rate`` (``"ch6.dropout_rate"``): the same MLP with dropout rate p
+  after its hidden layer; its loss curves and the validation accuracy against
+  p over several seeds.
+
+The chapter's lesson calls the same cached functions (``train_mlp``,
+``penalty_sweep``, ``dropout_sweep``) for its own figures and claim checks, so
+every expensive run happens once per kernel.
+"""
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import plots
+from ..activations import ReLU
+from ..core import Sequential
+from ..data import load_digits
+from ..layers import Dropout, Linear
+from ..losses import CrossEntropyLoss, L1Penalty, L2Penalty
+from ..optim import SGD
+from ..train import fit
+from ..widgets import Slider, explorer
+
+__all__ = [
+    "true_function", "poly_data", "poly_features", "poly_fit", "poly_errors", "POLY_DEGREES", "POLY_POINTS",
+    "digits_task", "make_mlp", "train_mlp", "Run", "weight_stats", "penalty_sweep", "dropout_sweep",
+    "N_TRAIN", "N_VAL", "HIDDEN", "EPOCHS", "BATCH_SIZE", "LR", "MOMENTUM", "LAMBDAS", "DROPOUT_RATES", "SEEDS",
+    "DEGREE_CHOICES", "polynomial", "weight_penalty", "dropout_rate",
+]
+
+# --------------------------------------------------------------------------
+# Polynomial regression on a few points
+# --------------------------------------------------------------------------
+#: Degrees whose errors are computed (and drawn).
+POLY_DEGREES = list(range(13))
+#: Degrees the polynomial explorer's slider offers.
+DEGREE_CHOICES = [0, 1, 2, 3, 4, 5, 7, 9, 11]
+#: Training set sizes the polynomial explorer offers.
+POLY_POINTS = [8, 12, 20, 50]
+_POLY_NOISE = 0.25
+_POLY_VAL = 200
+
+
+def _title(ax, text):
+    """A title without the layout pass ``set_title`` triggers on every draw (a large share of a redraw)."""
+    ax.text(0.5, 1.02, text, transform=ax.transAxes, ha="center", va="bottom", fontsize=9)
+
+
+def true_function(x):
+    """The curve behind the polynomial data: sin(πx) on [-1, 1]."""
+    return np.sin(np.pi * x)
+
+
+@functools.lru_cache(maxsize=16)
+def poly_data(n_points=12, seed=0):
+    """``n_points`` noisy training points and 200 validation points of sin(πx), x uniform in [-1, 1].
+
+    Returns ``(x_train, y_train, x_val, y_val)``, 1-D float64 arrays; the noise
+    is Gaussian with standard deviation 0.25. Cached: do not modify the arrays.
+    """
+    rng = np.random.default_rng(seed)
+    x_val = rng.uniform(-1, 1, _POLY_VAL)
+    y_val = true_function(x_val) + _POLY_NOISE * rng.standard_normal(_POLY_VAL)
+    x = rng.uniform(-1, 1, n_points)
+    y = true_function(x) + _POLY_NOISE * rng.standard_normal(n_points)
+    return x, y, x_val, y_val
+
+
+def poly_features(x, degree):
+    """The columns 1, x, x², …, x^degree of a 1-D array ``x``: shape (N, degree + 1)."""
+    return np.vander(np.asarray(x, dtype=np.float64), degree + 1, increasing=True)
+
+
+def poly_fit(x, y, degree):
+    """Least-squares coefficients (c_0 … c_degree) of a polynomial through (x, y).
+
+    With more coefficients than points, ``lstsq`` returns the interpolating
+    polynomial of smallest coefficient norm.
+    """
+    coef, *_ = np.linalg.lstsq(poly_features(x, degree), y, rcond=None)
+    return coef
+
+
+@functools.lru_cache(maxsize=16)
+def poly_errors(n_points=12, seed=0):
+    """Training and validation RMSE for every degree in ``POLY_DEGREES``: two arrays."""
+    x, y, x_val, y_val = poly_data(n_points, seed)
+    train, val = [], []
+    for d in POLY_DEGREES:
+        coef = poly_fit(x, y, d)
+        train.append(np.sqrt(np.mean((poly_features(x, d) @ coef - y) ** 2)))
+        val.append(np.sqrt(np.mean((poly_features(x_val, d) @ coef - y_val) ** 2)))
+    return np.array(train), np.array(val)
+
+
+@explorer("ch6.polynomial",
+          alt="A polynomial fitted to noisy points of a sine curve, and training and validation error against degree",
+          degree=Slider(DEGREE_CHOICES, default=3, label="degree"),
+          n_points=Slider(POLY_POINTS, default=12, label="training points"))
+def polynomial(degree=3, n_points=12):
+    """Least-squares polynomial of ``degree`` through ``n_points`` noisy points; error against degree."""
+    x, y, x_val, y_val = poly_data(n_points)
+    train, val = poly_errors(n_points)
+    coef = poly_fit(x, y, degree)
+    fig, axes = plots.figure(ncols=2, width=8.2, height=3.0, dpi=80)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.9, wspace=0.28)
+
+    ax = axes[0]
+    grid = np.linspace(-1, 1, 300)
+    ax.plot(grid, true_function(grid), color="0.6", lw=1.2, ls="--", label="true curve sin(πx)")
+    ax.scatter(x_val, y_val, s=5, color=plots.COLORS[5], alpha=0.45, label="validation points")
+    ax.scatter(x, y, s=22, color=plots.COLORS[0], zorder=3, label=f"{n_points} training points")
+    fitted = poly_features(grid, degree) @ coef
+    ax.plot(grid, np.clip(fitted, -3.2, 3.2), color=plots.COLORS[3], lw=1.8, label=f"degree {degree} fit")
+    ax.set_ylim(-3, 3)
+    ax.set_xlim(-1.02, 1.02)
+    ax.set_xticks([-1, -0.5, 0, 0.5, 1])
+    ax.set_yticks([-2, 0, 2])
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.legend(loc="lower right", fontsize=7)
+    _title(ax, f"train RMSE {train[degree]:.3f}, validation RMSE {val[degree]:.3f}")
+
+    ax = axes[1]
+    degrees = np.array(POLY_DEGREES)
+    ax.plot(degrees, np.maximum(train, 1e-4), "-o", ms=3, color=plots.COLORS[0], label="training")
+    ax.plot(degrees, val, "-o", ms=3, color=plots.COLORS[3], label="validation")
+    ax.axhline(_POLY_NOISE, color="0.5", lw=0.8, ls=":", label="noise level 0.25")
+    ax.axvline(degree, color="k", lw=0.8)
+    ax.set_yscale("log")
+    ax.set_ylim(1e-4, 30)
+    ax.set_yticks([1e-4, 1e-3, 1e-2, 0.1, 1, 10], ["1e-4", "0.001", "0.01", "0.1", "1", "10"])
+    ax.minorticks_off()
+    ax.set_xticks([0, 3, 6, 9, 12])
+    ax.set_xlabel("polynomial degree")
+    ax.set_ylabel("RMSE")
+    ax.legend(loc="lower left", fontsize=7)
+    _title(ax, "error against degree")
+    return fig
+
+
+# --------------------------------------------------------------------------
+# A small MLP on a small subset of the digits
+# --------------------------------------------------------------------------
+#: Training images of the small digits task, validation images, hidden units.
+N_TRAIN, N_VAL, HIDDEN = 100, 500, 64
+#: Training budget shared by the chapter's MLP runs: SGD with momentum, minibatches of 20.
+EPOCHS, BATCH_SIZE, LR, MOMENTUM = 60, 20, 0.05, 0.9
+#: Penalty strengths of the λ explorer.
+LAMBDAS = [0.0, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1]
+#: Dropout rates of the dropout explorer and claim check.
+DROPOUT_RATES = [0.0, 0.1, 0.2, 0.3, 0.5, 0.7]
+#: Seeds of the multi-seed sweeps.
+SEEDS = (0, 1, 2)
+
+
+@functools.lru_cache(maxsize=8)
+def digits_task(n_train=N_TRAIN, *, raw=False):
+    """A fixed small-data digits task: ``(X_train, y_train, X_val, y_val)``.
+
+    The 1797 digits are shuffled once (seed 0); the first 500 are the
+    validation set and the next ``n_train`` the training set. Pixels are
+    divided by 16 (so they lie in [0, 1]) unless ``raw``, which keeps the
+    original 0 … 16 values (augment raw images, then divide). Cached: do not
+    modify the arrays.
+    """
+    X, y = load_digits()
+    order = np.random.default_rng(0).permutation(len(X))
+    val, train = order[:N_VAL], order[N_VAL:N_VAL + n_train]
+    if not raw:
+        X = X / 16.0
+    return X[train], y[train], X[val], y[val]
+
+
+def make_mlp(hidden=HIDDEN, p=0.0, *, rng, n_in=64, n_out=10):
+    """``Linear(n_in, hidden) → ReLU → [Dropout(p)] → Linear(hidden, n_out)``; dropout only if p > 0."""
+    layers = [Linear(n_in, hidden, rng=rng), ReLU()]
+    if p > 0:
+        layers.append(Dropout(p, rng=rng))
+    layers.append(Linear(hidden, n_out, rng=rng))
+    return Sequential(*layers)
+
+
+@dataclass
+class Run:
+    """One cached training run: its ``history`` and copies of the first-layer ``weight`` and of every parameter."""
+
+    history: object
+    weight: np.ndarray
+    params: list
+
+    @property
+    def val_error(self):
+        """1 − the final validation accuracy."""
+        return 1.0 - self.history.val_acc[-1]
+
+
+def train_mlp(hidden=HIDDEN, lam=0.0, penalty="l2", p=0.0, seed=0, n_train=N_TRAIN, epochs=EPOCHS):
+    """Train the chapter's MLP on the small digits task; cached on the arguments.
+
+    ``lam`` > 0 adds ``L2Penalty`` (``penalty="l2"``) or ``L1Penalty``
+    (``"l1"``) on the weights; ``p`` > 0 puts dropout after the hidden layer.
+    The seed sets the initial weights, the dropout masks and the batch order;
+    the data are the same for every seed. SGD(lr=0.05, momentum=0.9),
+    batches of 20. Returns a ``Run``; treat it as read-only.
+    """
+    if penalty not in ("l1", "l2"):
+        raise ValueError(f"train_mlp: penalty must be 'l1' or 'l2', got {penalty!r}")
+    if lam == 0:
+        penalty = "l2"  # no penalty: one cache entry whatever the name
+    return _train_mlp(int(hidden), float(lam), penalty, float(p), int(seed), int(n_train), int(epochs))
+
+
+@functools.lru_cache(maxsize=256)
+def _train_mlp(hidden, lam, penalty, p, seed, n_train, epochs):
+    X, y, X_val, y_val = digits_task(n_train)
+    rng = np.random.default_rng(seed)
+    model = make_mlp(hidden, p, rng=rng)
+    pen = None
+    if lam > 0:
+        pen = (L2Penalty if penalty == "l2" else L1Penalty)(model.parameters(), lam)
+    opt = SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    history = fit(model, CrossEntropyLoss(), opt, X, y, epochs, BATCH_SIZE, val=(X_val, y_val), rng=rng,
+                  penalty=pen, progress=False)
+    params = [q.data.copy() for q in model.parameters()]
+    return Run(history, params[0], params)
+
+
+def weight_stats(w):
+    """Size and balance of a weight array, as a dict of floats.
+
+    * ``norm``: the Euclidean norm sqrt(Σ w²);
+    * ``max_abs``: the largest |w|;
+    * ``peak_to_rms``: max|w| / RMS(w), how far the largest weight sticks out (scale-free);
+    * ``participation``: (Σ w²)² / (n Σ w⁴), in (0, 1]: the share of weights that
+      effectively carry the total, 1 when all |w| are equal, 1/n when one weight has it all;
+    * ``near_zero``: the share of weights with |w| < 1e-3.
+    """
+    w = np.asarray(w, dtype=np.float64).ravel()
+    sq = w * w
+    total = sq.sum()
+    rms = np.sqrt(total / w.size)
+    return {
+        "norm": float(np.sqrt(total)),
+        "max_abs": float(np.abs(w).max()),
+        "peak_to_rms": float(np.abs(w).max() / rms) if rms > 0 else float("nan"),
+        "participation": float(total * total / (w.size * (sq * sq).sum())) if total > 0 else float("nan"),
+        "near_zero": float(np.mean(np.abs(w) < 1e-3)),
+    }
+
+
+def penalty_sweep(lams=tuple(LAMBDAS), seed=0, penalty="l2"):
+    """``train_mlp`` for each λ in ``lams`` (cached runs): a list of ``Run``."""
+    return [train_mlp(lam=lam, penalty=penalty, seed=seed) for lam in lams]
+
+
+@functools.lru_cache(maxsize=4)
+def dropout_sweep(rates=tuple(DROPOUT_RATES), seeds=SEEDS):
+    """Final validation accuracies for every dropout rate and seed: an array (len(rates), len(seeds))."""
+    return np.array([[train_mlp(p=p, seed=s).history.val_acc[-1] for s in seeds] for p in rates])
+
+
+def _hist(ax, w, color, label, filled):
+    bins = np.linspace(-0.8, 0.8, 65)
+    counts, _ = np.histogram(np.clip(w, -0.8, 0.8), bins=bins)
+    if filled:
+        ax.stairs(counts, bins, fill=True, color=color, alpha=0.55, label=label)
+    else:
+        ax.stairs(counts, bins, color=color, lw=1.2, label=label)
+
+
+@explorer("ch6.weight_penalty",
+          alt="Weight histogram, and training and validation error, of a digits MLP trained with an L2 penalty",
+          lam=Slider(LAMBDAS, default=0.01, label="L2 strength λ"))
+def weight_penalty(lam=0.01):
+    """An L2 penalty λ: the first-layer weights (against λ = 0) and the training and validation error against λ."""
+    runs = penalty_sweep()
+    run = runs[LAMBDAS.index(lam)]
+    base = runs[0]
+    fig, axes = plots.figure(ncols=2, width=8.4, height=3.0, dpi=80)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.88, wspace=0.28)
+
+    ax = axes[0]
+    _hist(ax, base.weight, plots.COLORS[0], "λ = 0", filled=lam == 0)
+    if lam > 0:
+        _hist(ax, run.weight, plots.COLORS[3], f"λ = {lam:g}", filled=True)
+    s = weight_stats(run.weight)
+    ax.text(0.03, 0.96, f"‖W‖ = {s['norm']:.2f}\nmax|w| = {s['max_abs']:.2f}\n"
+            f"participation = {s['participation']:.2f}", transform=ax.transAxes, va="top", fontsize=7)
+    ax.set_xticks([-0.8, -0.4, 0, 0.4, 0.8])
+    ax.locator_params(axis="y", nbins=4)
+    ax.set_xlabel("first-layer weight w")
+    ax.set_ylabel("count")
+    ax.legend(loc="upper right", fontsize=7)
+    _title(ax, f"first-layer weights ({run.weight.size})")
+
+    ax = axes[1]
+    xs = np.arange(len(LAMBDAS))
+    ax.plot(xs, [r.val_error for r in runs], "-o", ms=4, color=plots.COLORS[3], label="validation error")
+    ax.plot(xs, [1 - r.history.train_acc[-1] for r in runs], "-o", ms=4, color=plots.COLORS[0],
+            label="training error")
+    ax.axvline(LAMBDAS.index(lam), color="k", lw=0.8)
+    ax.set_xticks(xs, [f"{v:g}" for v in LAMBDAS], fontsize=7)
+    ax.set_ylim(-0.01, 0.5)
+    ax.set_yticks([0, 0.1, 0.2, 0.3, 0.4, 0.5])
+    ax.set_xlabel("λ")
+    ax.set_ylabel("error rate (final epoch)")
+    i = LAMBDAS.index(lam)
+    ax.text(i + (0.15 if i < 4 else -0.15), 0.3, f"final validation\nloss {run.history.val_loss[-1]:.3f}",
+            ha="left" if i < 4 else "right", fontsize=7)
+    ax.legend(loc="upper left", fontsize=7)
+    _title(ax, "error against λ")
+    return fig
+
+
+@explorer("ch6.dropout_rate",
+          alt="Loss curves of a digits MLP with dropout, and validation accuracy against the dropout rate",
+          p=Slider(DROPOUT_RATES, default=0.5, label="dropout rate p"))
+def dropout_rate(p=0.5):
+    """Dropout rate p: the loss curves (p against p = 0) and the validation accuracy against p over seeds."""
+    run, base = train_mlp(p=p), train_mlp(p=0.0)
+    acc = dropout_sweep()
+    fig, axes = plots.figure(ncols=2, width=8.4, height=3.0, dpi=80)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.88, wspace=0.3)
+
+    ax = axes[0]
+    epochs = np.arange(1, run.history.epochs + 1)
+    ax.plot(epochs, base.history.train_loss, color="0.65", lw=1.0, label="p = 0: training")
+    ax.plot(epochs, base.history.val_loss, color="0.65", lw=1.0, ls="--", label="p = 0: validation")
+    if p > 0:
+        ax.plot(epochs, run.history.train_loss, color=plots.COLORS[0], label=f"p = {p:g}: training (train mode)")
+        ax.plot(epochs, run.history.val_loss, color=plots.COLORS[3], ls="--", label=f"p = {p:g}: validation")
+    ax.set_yscale("log")
+    ax.set_ylim(1e-3, 5)
+    ax.set_yticks([1e-3, 1e-2, 0.1, 1], ["0.001", "0.01", "0.1", "1"])
+    ax.minorticks_off()
+    ax.set_xticks([0, 20, 40, 60])
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cross-entropy")
+    ax.legend(loc="lower left", fontsize=7)
+    _title(ax, f"loss curves, seed 0, p = {p:g}")
+
+    ax = axes[1]
+    mean, std = acc.mean(axis=1), acc.std(axis=1)
+    ax.errorbar(DROPOUT_RATES, mean, yerr=std, fmt="-o", ms=4, capsize=3, color=plots.COLORS[2],
+                label=f"mean ± std over {acc.shape[1]} seeds")
+    for j in range(acc.shape[1]):
+        ax.plot(DROPOUT_RATES, acc[:, j], ".", color="0.6", ms=4)
+    ax.axvline(p, color="k", lw=0.8)
+    ax.set_ylim(0.84, 0.92)
+    ax.set_yticks([0.84, 0.86, 0.88, 0.9, 0.92])
+    ax.set_xticks([0, 0.2, 0.4, 0.6])
+    ax.set_xlabel("dropout rate p")
+    ax.set_ylabel("validation accuracy (final epoch)")
+    ax.legend(loc="lower left", fontsize=7)
+    _title(ax, "accuracy against p")
+    return fig
