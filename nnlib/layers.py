@@ -67,7 +67,8 @@ class Linear(Module):
     dL/dx. For the first layer of a network nothing uses dL/dX (the data is
     not trained), so setting ``layer.input_grad = False`` there skips the
     product G @ W (a third of the layer's backward work); backward then
-    returns None.
+    returns None. ``train.fit`` does this for the layer that reads the data
+    while it trains, as PyTorch computes no gradient for its input data.
 
     Parameters
     ----------

@@ -262,9 +262,10 @@ class CrossEntropyLoss(Loss):
 
         l_i = -log softmax(z_i)[y_i] = -z_i[y_i] + log sum_k e^(z_ik),
 
-    computed with log-sum-exp (finite for any finite logits), and
+    computed with log-sum-exp: with m_i = max_k z_ik and e_ik = e^(z_ik - m_i),
+    l_i = log sum_k e_ik - (z_i[y_i] - m_i), finite for any finite logits. Then
 
-        dl_i/dz_i = softmax(z_i) - onehot(y_i):
+        dl_i/dz_i = softmax(z_i) - onehot(y_i),   softmax(z_i)_k = e_ik / sum_j e_ij:
 
     the predicted probabilities minus the true ones, the simplest gradient
     in deep learning. It is the reason softmax and cross-entropy are fused.
@@ -301,22 +302,26 @@ class CrossEntropyLoss(Loss):
         if s is not None:
             c = s if c is None else c * s
 
-        log_p = _log_softmax(z, axis=1)
+        shifted = z - z.max(axis=1, keepdims=True)  # z_ik - m_i: the largest entry of each row becomes 0
+        e = np.exp(shifted)  # e_ik, in (0, 1]: cannot overflow
+        e_sum = e.sum(axis=1, keepdims=True)  # sum_k e_ik, in [1, C]
         rows = np.arange(n)
-        nll = -log_p[rows, y]  # l_i = -log p_i[y_i]
+        nll = np.log(e_sum[:, 0]) - shifted[rows, y]  # l_i = log sum_k e_ik - (z_i[y_i] - m_i)
         if c is None:
             coef = 1.0 / n  # plain mean
+            loss = float(nll.sum()) / n
         else:
             total = c.sum()
             if total == 0:
                 raise ValueError(f"{where}: the weights of this batch sum to zero, so the weighted mean is undefined")
             coef = c / total  # c_i / sum c
-        self._cache = (log_p, rows, y, coef)
-        return float(np.sum(coef * nll))
+            loss = float(np.sum(coef * nll))
+        self._cache = (e, e_sum, rows, y, coef)
+        return loss
 
     def backward(self):
-        log_p, rows, y, coef = self._saved()
-        grad = np.exp(log_p)  # softmax probabilities p
+        e, e_sum, rows, y, coef = self._saved()
+        grad = e / e_sum  # softmax probabilities p
         grad[rows, y] -= 1  # p - onehot(y)
         grad *= coef if isinstance(coef, float) else coef[:, None]  # times c_i / sum c (or 1/N)
         return grad

@@ -103,22 +103,23 @@ class Optimizer:
 
     def step(self):
         """Update every trainable parameter once, in place, from its ``.grad``."""
+        decay = self.weight_decay
         with np.errstate(all="ignore"):  # a NaN/inf gradient propagates silently (see the class docstring)
             for p in self.params:
                 if not p.requires_grad:
                     continue
-                if p.grad.shape != p.data.shape:
+                g = p.grad
+                if g.shape != p.data.shape:
                     raise ValueError(f"{type(self).__name__}.step: p.grad must have shape {p.data.shape} "
-                                     f"like its parameter, got {p.grad.shape}")
-                work = self._scratch.get(p)
-                if work is None:  # two arrays shaped like p, reused every step
-                    work = self._scratch[p] = np.empty((2,) + p.data.shape, dtype=p.data.dtype)
-                tmp, g = work[0], work[1]
-                if self.weight_decay != 0:  # g ← g + λ·p
-                    np.multiply(p.data, self.weight_decay, out=g)
-                    g += p.grad
-                else:
-                    g = p.grad
+                                     f"like its parameter, got {g.shape}")
+                scratch = self._scratch.get(p)
+                if scratch is None:  # two arrays shaped like p, made on p's first step and reused
+                    scratch = self._scratch[p] = tuple(np.empty((2,) + p.data.shape, dtype=p.data.dtype))
+                tmp, decayed = scratch
+                if decay != 0:  # g ← g + λ·p (p.grad itself is never written to)
+                    np.multiply(p.data, decay, out=decayed)
+                    decayed += g
+                    g = decayed
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = {}

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nnlib._checks import check_array, check_number, check_rng
-from nnlib.core import Module
+from nnlib.core import Module, Sequential
+from nnlib.layers import Linear
 from nnlib.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 
 __all__ = ["History", "fit", "evaluate", "predict", "accuracy"]
@@ -120,6 +121,15 @@ def _save_modes(model):
 def _restore_modes(saved):
     for module, training in saved:
         module.training = training
+
+
+# --- no gradient for the data ----------------------------------------------------
+def _first_linear(model):
+    """The Linear layer that reads the data: ``model`` itself, or the first layer of a Sequential, else None."""
+    first = model
+    while isinstance(first, Sequential) and len(first) > 0:
+        first = first[0]
+    return first if isinstance(first, Linear) else None
 
 
 # --- checks ------------------------------------------------------------------------
@@ -441,7 +451,13 @@ def fit(
     ``NNLIB_BUILD`` is set, nor when ``NNLIB_PROGRESS=0``), and only once the run
     has taken more than a second. ``True`` always shows it, ``False`` never.
 
-    The model's train/eval modes are restored when ``fit`` returns.
+    Like PyTorch, ``fit`` computes no gradient for the input data: nothing
+    uses dL/dX, so while it trains, the Linear layer that reads X (the model
+    itself, or the first layer of a Sequential) has ``input_grad = False``,
+    which skips the product G @ W in its backward pass.
+
+    The model's train/eval modes, and that layer's ``input_grad``, are
+    restored when ``fit`` returns.
     """
     where = "fit"
     _check_model(where, model)
@@ -485,8 +501,12 @@ def fit(
     limit = math.inf
     step = 0
     saved = _save_modes(model)
+    first = _first_linear(model)
+    saved_input_grad = first.input_grad if first is not None else None
     model.train()
     try:
+        if first is not None:
+            first.input_grad = False  # no gradient for the data (see the docstring)
         with np.errstate(all="ignore"):
             for epoch in range(epochs):
                 if shuffle:
@@ -568,6 +588,8 @@ def fit(
                     history.grad_norms.append(norm_sum / n_batches)
     finally:
         _restore_modes(saved)
+        if first is not None:
+            first.input_grad = saved_input_grad
     if reporter is not None:
         reporter.finish(history)
     return history

@@ -263,6 +263,39 @@ def test_evaluate_and_predict_restore_modes():
     assert model.training and model.layers[0].training and not dropout.training
 
 
+class _RecordingLinear(Linear):
+    """A Linear that notes its input_grad at every backward pass."""
+
+    def backward(self, grad_out):
+        self.seen.append(self.input_grad)
+        return super().backward(grad_out)
+
+
+def test_fit_computes_no_gradient_for_the_data_and_restores_input_grad():
+    X, y = make_moons(64, rng=0)
+    for before in (True, False):
+        first = _RecordingLinear(2, 8, rng=0)
+        first.seen, first.input_grad = [], before
+        model = Sequential(first, Tanh(), Linear(8, 2, rng=0))
+        fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), X, y, 2, 16, rng=0)
+        assert first.seen == [False] * 8  # 2 epochs of 4 batches, dL/dX never computed
+        assert first.input_grad is before and model.layers[2].input_grad is True
+    # a model that is a single Linear; a nested Sequential; restored after an error, too
+    alone = _RecordingLinear(2, 2, rng=0)
+    alone.seen = []
+    fit(alone, CrossEntropyLoss(), SGD(alone.parameters(), lr=0.1), X, y, 1, 64, rng=0)
+    assert alone.seen == [False] and alone.input_grad is True
+    nested = Sequential(Sequential(alone, Tanh()), Linear(2, 2, rng=0))
+    with pytest.raises(ValueError, match=r"y must be in \[0, 1\] for 2 classes, got label 5"):
+        fit(nested, CrossEntropyLoss(), SGD(nested.parameters(), lr=0.1), X, np.full(64, 5), 1, 64, rng=0)
+    assert alone.input_grad is True
+    # when the data goes through another layer first, every Linear computes dL/dx as usual
+    dropout_first = Sequential(Dropout(0.1, rng=0), alone)
+    alone.seen = []
+    fit(dropout_first, CrossEntropyLoss(), SGD(dropout_first.parameters(), lr=0.1), X, y, 1, 64, rng=0)
+    assert alone.seen == [True]
+
+
 # --- bad input -------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "change, error, words",

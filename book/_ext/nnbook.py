@@ -1,0 +1,269 @@
+"""Sphinx glue for the book, loaded from _config.yml (``sphinx.local_extensions``).
+
+It keeps the promises the build makes:
+
+* **Build mode.** Notebooks executed by the build see ``NNLIB_BUILD=1``, so
+  ``nnlib.widgets.show`` emits static HTML explorers instead of live widgets,
+  however the build was started (``make book`` sets it too).
+* **No CDN.** MathJax 3 is served from the site itself: the files come from
+  the ``django-static-mathjax`` wheel (it ships MathJax's ``es5`` build and
+  needs no Django) and are copied to ``_static/mathjax/`` in the output.
+  ``mathjax_path`` in _config.yml points there; a remote one is an error.
+* **No stale outputs.** Sphinx rebuilds a page only when its own source
+  changes, but a lesson's outputs depend on nnlib too. When any file under
+  ``nnlib/`` (or requirements.txt) changes, every notebook is re-executed.
+* **Complete bibliography.** The bibliography page is rewritten whenever a
+  page is re-read, so works newly cited by an incremental build appear there.
+* **Light, accessible pages.** Two rewrites of the theme's HTML (see
+  ``REWRITES``) drop FontAwesome's 1.5 MB script, which only redraws icons
+  that the theme's stylesheet already draws with the same web font, and give
+  bibliography entries the ARIA role their list requires.
+* **Notebook hygiene.** ``python book/_ext/nnbook.py clear-counts FILES``
+  completes nbstripout (see .pre-commit-config.yaml): cells tagged
+  keep_output keep an execution count, which nbval needs; no other cell does.
+* **Timings.** Each notebook's execution time is written to
+  ``_build/exec-times.json``; ``make book`` prints it with the total build
+  time (``python book/_ext/nnbook.py report ...``), and the book's
+  "Execution times" page shows it through myst-nb's ``nb-exec-table``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["setup", "mathjax_source", "report", "clear_counts", "REWRITES"]
+
+#: Where MathJax lives in the built site, relative to the output directory.
+MATHJAX_TARGET = Path("_static") / "mathjax"
+#: The name of the JSON file, next to the output directory, holding notebook timings.
+TIMINGS_FILE = "exec-times.json"
+
+
+def mathjax_source() -> Path:
+    """The directory holding MathJax 3's browser build (``es5``) from django-static-mathjax."""
+    spec = importlib.util.find_spec("mathjax")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("nnbook: the 'mathjax' package (pip install django-static-mathjax) is not installed; "
+                           "the book serves MathJax itself and never loads it from a CDN")
+    es5 = Path(spec.origin).parent / "static" / "mathjax" / "es5"
+    if not (es5 / "tex-mml-chtml.js").is_file():
+        raise RuntimeError(f"nnbook: expected MathJax's es5 build in the 'mathjax' package, "
+                           f"found no tex-mml-chtml.js under {es5.parent.name}/es5")
+    return es5
+
+
+#: (pattern, replacement, reason) applied to every built HTML page.
+REWRITES = [
+    (re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>'), "",
+     "FontAwesome's JavaScript (1.5 MB per page) only swaps <i class='fa-...'> icons for inline SVG; "
+     "pydata-sphinx-theme's stylesheet already draws them with FontAwesome's web font"),
+    (re.compile(r'(<div class="citation" id="[^"]*") role="doc-biblioentry"'), r'\1 role="listitem"',
+     "docutils puts role=doc-biblioentry items in a role=list container; ARIA requires listitem "
+     "children (axe: aria-required-children)"),
+]
+
+
+def _rewrite_pages(outdir: Path) -> None:
+    for page in outdir.rglob("*.html"):
+        if page.relative_to(outdir).parts[0] in ("_static", "_sources"):
+            continue
+        text = original = page.read_text(encoding="utf-8")
+        for pattern, replacement, _reason in REWRITES:
+            text = pattern.sub(replacement, text)
+        if text != original:
+            page.write_text(text, encoding="utf-8")
+
+
+def _digest(srcdir: Path) -> str:
+    """A hash of everything besides a notebook itself that its outputs depend on."""
+    h = hashlib.sha256()
+    files = sorted((srcdir / "nnlib").rglob("*.py")) + [srcdir / "requirements.txt"]
+    for path in files:
+        if path.is_file():
+            h.update(path.relative_to(srcdir).as_posix().encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _check_config(app, config):
+    path = str(config.mathjax_path or "")
+    if "://" in path or path.startswith("//"):
+        from sphinx.errors import ConfigError
+        raise ConfigError(f"nnbook: mathjax_path must be local (the site loads nothing from other hosts), "
+                          f"got {path!r}")
+    mathjax_source()  # fail early, before any notebook runs
+
+
+def _start(app):
+    app.nnbook_started = time.perf_counter()
+    app.nnbook_read = set()
+
+
+def _outdated(app, env, added, changed, removed):
+    digest = _digest(Path(app.srcdir))
+    previous = getattr(env, "nnbook_digest", None)
+    env.nnbook_digest = digest
+    if previous is None or previous == digest:
+        return []
+    notebooks = sorted(d for d in env.found_docs if str(env.doc2path(d)).endswith(".ipynb"))
+    from sphinx.util import logging
+    logging.getLogger(__name__).info(
+        f"nnlib or requirements.txt changed: re-executing {len(notebooks)} notebook(s) [nnbook]")
+    return notebooks
+
+
+def _before_read(app, env, docnames):
+    app.nnbook_read.update(docnames)
+
+
+def _bibliographies(app, env):
+    """Rewrite the bibliography page whenever any page was re-read.
+
+    sphinxcontrib-bibtex recomputes which works are cited after every read, so
+    a page that cites a new work links to its entry; but it never marks the
+    bibliography page for rewriting, so an incremental build would leave that
+    entry out and the link dangling (tests/test_book.py checks every anchor).
+    """
+    if not app.nnbook_read:
+        return []
+    domain = env.get_domain("cite")
+    return sorted({key.docname for key in getattr(domain, "bibliographies", {})} - app.nnbook_read)
+
+
+def _copy_mathjax(outdir: Path) -> None:
+    source = mathjax_source()
+    target = outdir / MATHJAX_TARGET
+    stamp = target / ".nnbook-source"
+    marker = f"{source.stat().st_mtime_ns} {sum(1 for _ in source.rglob('*'))}"
+    if stamp.is_file() and stamp.read_text() == marker:
+        return
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target)
+    stamp.write_text(marker)
+
+
+def _finish(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    _copy_mathjax(outdir)
+    _rewrite_pages(outdir)
+    from myst_nb.sphinx_ import NbMetadataCollector
+
+    rows = []
+    for docname, data in sorted(NbMetadataCollector.get_doc_data(app.env).items()):
+        exec_data = data.get("exec_data")
+        if not exec_data:
+            continue
+        rows.append({"document": docname,
+                     "seconds": exec_data.get("runtime"),
+                     "succeeded": bool(exec_data.get("succeeded")),
+                     "executed_in_this_build": docname in app.nnbook_read})
+    timings = {"notebooks": rows, "sphinx_seconds": time.perf_counter() - app.nnbook_started}
+    (outdir.parent / TIMINGS_FILE).write_text(json.dumps(timings, indent=2) + "\n")
+
+
+def setup(app):
+    # Build mode for every kernel this process starts (see nnlib.widgets.build_mode).
+    os.environ.setdefault("NNLIB_BUILD", "1")
+    app.connect("config-inited", _check_config)
+    app.connect("builder-inited", _start)
+    app.connect("env-get-outdated", _outdated)
+    app.connect("env-before-read-docs", _before_read)
+    app.connect("env-updated", _bibliographies)
+    app.connect("build-finished", _finish)
+    return {"version": "1.0", "parallel_read_safe": False, "parallel_write_safe": True}
+
+
+# --------------------------------------------------------------------------
+# `make book`'s closing summary
+# --------------------------------------------------------------------------
+def report(timings_file: Path, total_seconds: float, site: Path, limit: float = 15.0) -> int:
+    """Print each notebook's execution time and the total build time; return an exit status."""
+    data = json.loads(timings_file.read_text()) if timings_file.is_file() else {"notebooks": []}
+    rows = data["notebooks"]
+    print()
+    print("Notebook execution times" + (f" (target: at most {limit:g} s each)" if rows else ": no notebooks"))
+    width = max([len(r["document"]) for r in rows] + [8])
+    slow = []
+    for r in rows:
+        seconds = r["seconds"]
+        shown = "   -  " if seconds is None else f"{seconds:6.1f}"
+        note = "" if r["executed_in_this_build"] else "  (unchanged; time from an earlier build)"
+        flag = ""
+        if seconds is not None and seconds > limit:
+            flag = "  SLOWER THAN TARGET"
+            slow.append(r["document"])
+        if not r["succeeded"]:
+            flag += "  FAILED"
+        print(f"  {r['document']:<{width}}  {shown} s{flag}{note}")
+    executed = [r["seconds"] for r in rows if r["executed_in_this_build"] and r["seconds"] is not None]
+    if executed:
+        print(f"  {'(executed now)':<{width}}  {sum(executed):6.1f} s in {len(executed)} notebook(s)")
+    print(f"Total build time: {total_seconds:.1f} s")
+    print(f"The site is in {site}/ (open {site}/index.html, or run `make serve`)")
+    return 0
+
+
+# --------------------------------------------------------------------------
+# Notebook hygiene (the pre-commit hook after nbstripout, and `make strip`)
+# --------------------------------------------------------------------------
+def clear_counts(paths) -> int:
+    """Number the cells tagged keep_output 1, 2, ... and clear every other execution count.
+
+    nbstripout keeps the outputs of cells tagged keep_output, but it keeps
+    execution counts either everywhere (``--keep-count``) or nowhere, and nbval
+    refuses a cell that has outputs and no count ("Unrun reference cell has
+    outputs"). Run after ``nbstripout --keep-count``. Returns how many files changed.
+    """
+    import nbformat
+
+    changed = 0
+    for path in paths:
+        nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+        before = nbformat.writes(nb)
+        count = 0
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            if "keep_output" in cell.metadata.get("tags", []) and cell.outputs:
+                count += 1
+                cell.execution_count = count
+                for output in cell.outputs:
+                    if "execution_count" in output:
+                        output.execution_count = count
+            else:
+                cell.execution_count = None
+        if nbformat.writes(nb) != before:
+            nbformat.write(nb, path)
+            changed += 1
+            print(f"clear-counts: fixed {path}")
+    return changed
+
+
+def _main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    rep = sub.add_parser("report", help="print notebook execution times and the total build time")
+    rep.add_argument("build_dir", type=Path, help="the book's build directory (_build)")
+    rep.add_argument("--started", type=float, required=True, help="the build's start, in seconds since the epoch")
+    counts = sub.add_parser("clear-counts", help=clear_counts.__doc__.splitlines()[0])
+    counts.add_argument("notebooks", nargs="*", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "clear-counts":
+        return 1 if clear_counts(args.notebooks) else 0  # non-zero tells pre-commit that files changed
+    return report(args.build_dir / TIMINGS_FILE, time.time() - args.started, args.build_dir / "html")
+
+
+if __name__ == "__main__":
+    sys.exit(_main())
