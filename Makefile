@@ -26,6 +26,13 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: venv book test lab serve bench strip clean distclean
 
+# The lessons train tiny networks: one BLAS thread is faster than two threads
+# contending for two cores, and it keeps timings steady. (bench/ keeps the
+# default, so the wide-network benchmark can use every core.)
+book test lab: export OPENBLAS_NUM_THREADS = 1
+book test lab: export OMP_NUM_THREADS = 1
+book test lab: export MKL_NUM_THREADS = 1
+
 venv: $(STAMP)
 
 # The environment: rebuilt when requirements.txt or pyproject.toml change.
@@ -59,7 +66,7 @@ serve:
 
 bench: $(STAMP)
 	env -u NNLIB_BUILD $(PY) bench/train.py
-	env -u NNLIB_BUILD $(PY) bench/widgets.py
+	env -u NNLIB_BUILD OPENBLAS_NUM_THREADS=1 $(PY) bench/widgets.py   # as under make lab
 
 # Strip lesson outputs as the pre-commit hook does (keeping cells tagged keep_output).
 strip: $(STAMP)

@@ -35,16 +35,10 @@ def controls_of(fn):
 
 
 def render(fn, kwargs):
-    """One live redraw: call the explorer, render its figure to PNG bytes, release it."""
-    from matplotlib import pyplot
+    """One live redraw, exactly as the widget does it: call the explorer, render its figure to PNG."""
+    from nnlib.widgets import render as redraw
 
-    from nnlib import plots
-
-    fig = fn(**kwargs)
-    try:
-        return plots.to_image(fig, fmt="png")  # what the live widget shows
-    finally:
-        pyplot.close(fig)  # a no-op for figures pyplot does not track
+    return redraw(fn, kwargs)
 
 
 def percentile(samples, q):

@@ -41,7 +41,7 @@ import ipywidgets
 from . import plots
 
 __all__ = ["Slider", "Choice", "Toggle", "explorer", "show", "REGISTRY", "build_mode",
-           "static_grid", "StaticExplorer", "MAX_FRAMES"]
+           "static_grid", "render", "StaticExplorer", "MAX_FRAMES"]
 
 #: Every explorer declared with ``@explorer``, by name.
 REGISTRY = {}
@@ -191,9 +191,14 @@ def show(fn):
     return StaticExplorer(fn) if build_mode() else _live(fn)
 
 
-def _render(fn, values, fmt="png", dpi=None):
+def render(fn, values, fmt="png"):
+    """What a live explorer does when a control moves: call ``fn(**values)`` and render the figure.
+
+    Returns the image bytes; a live PNG is compressed lightly, for speed.
+    ``bench/widgets.py`` times exactly this.
+    """
     # Figures from plots.figure() are not tracked by pyplot: once rendered, they are garbage.
-    return plots.to_image(fn(**values), fmt=fmt, dpi=dpi)
+    return plots.to_image(fn(**values), fmt=fmt, fast=fmt == "png")
 
 
 # --------------------------------------------------------------------------
@@ -212,13 +217,13 @@ def _live(fn):
         else:
             widgets[key] = ipywidgets.Dropdown(options=options, value=control.default,
                                                description=description, style=style)
-    image = ipywidgets.Image(format="png", value=_render(fn, _current(widgets)))
+    image = ipywidgets.Image(format="png", value=render(fn, _current(widgets)))
     image.layout.max_width = "100%"
     pending = {}
 
     def redraw():
         pending.pop("handle", None)
-        image.value = _render(fn, _current(widgets))
+        image.value = render(fn, _current(widgets))
 
     def on_change(_change):
         try:
@@ -294,7 +299,7 @@ class StaticExplorer:
         self.frames = {}
         seen = {}
         for indices in self.grid:
-            data = _render(fn, _arguments(fn, indices), fmt=self.fmt)
+            data = render(fn, _arguments(fn, indices), fmt=self.fmt)
             digest = hashlib.sha1(data).hexdigest()
             if digest not in seen:
                 seen[digest] = len(self.images)
