@@ -129,6 +129,7 @@ class Module:
         return self
 
     def extra_repr(self):
+        """Extra text inside the repr's parentheses, e.g. ``in_features=3, out_features=1``."""
         return ""
 
     def __repr__(self):

@@ -193,6 +193,7 @@ class Loss:
         return self._cache
 
     def extra_repr(self):
+        """Extra text inside the repr's parentheses, e.g. ``in_features=3, out_features=1``."""
         return ""
 
     def __repr__(self):

@@ -378,6 +378,24 @@ def test_labels_and_targets_out_of_range():
         BCEWithLogitsLoss()(np.zeros(2), np.array([-0.5, 1.0]))
 
 
+def test_cross_entropy_backward_is_softmax_minus_onehot_and_repeatable():
+    rng = np.random.default_rng(3)
+    z, y = rng.standard_normal((5, 4)), rng.integers(0, 4, 5)
+    z_before = z.copy()
+    loss_fn = CrossEntropyLoss()
+    assert loss_fn(z, y) == pytest.approx(-log_softmax(z)[np.arange(5), y].mean(), rel=1e-14)
+    first, second = loss_fn.backward(), loss_fn.backward()
+    expected = softmax(z)
+    expected[np.arange(5), y] -= 1
+    np.testing.assert_allclose(first, expected / 5, rtol=1e-13, atol=1e-16)
+    np.testing.assert_array_equal(first, second)
+    assert first is not second
+    np.testing.assert_array_equal(z, z_before)
+    # -inf is rejected too, even where it would not touch the loss (not the label's logit)
+    with pytest.raises(ValueError, match="CrossEntropyLoss: y_hat must be finite, got an array containing inf"):
+        loss_fn(np.array([[0.0, -np.inf]]), np.array([0]))
+
+
 def test_bad_weights():
     with pytest.raises(ValueError, match="CrossEntropyLoss: weight must be non-negative"):
         CrossEntropyLoss(weight=[1.0, -1.0])

@@ -83,6 +83,28 @@ def _title(ax, text, fontsize=9):
     ax.text(0.5, 1.03, text, transform=ax.transAxes, ha="center", va="bottom", fontsize=fontsize)
 
 
+def _nice_ticks(lo, hi, most=5):
+    """At most ``most`` round ticks (steps of 1, 2, 2.5 or 5 × 10ⁿ) inside [lo, hi], as many as allowed.
+
+    Explicit ticks, only inside the view: every tick costs about a millisecond
+    to create and label, and a default locator also makes ticks just outside.
+    """
+    magnitude = 10.0 ** np.floor(np.log10((hi - lo) / most))
+    for step in (s * magnitude for s in (1, 2, 2.5, 5, 10, 20, 25, 50)):
+        ticks = np.arange(np.ceil(lo / step - 1e-9) * step, hi + 1e-9 * step, step)
+        if len(ticks) <= most:
+            return ticks + 0.0  # + 0.0 turns -0.0 into 0.0
+    return np.array([lo, hi])
+
+
+def _cell(value, decimals, width=9):
+    """``value`` right-aligned in ``width`` characters: fixed-point, or x.xe±yy when that would not fit."""
+    text = f"{value:.{decimals}f}"
+    if len(text) >= width:
+        text = f"{value:.1e}"
+    return text.rjust(width)
+
+
 # --------------------------------------------------------------------------
 # Cached data and runs
 # --------------------------------------------------------------------------
@@ -97,6 +119,12 @@ def _diabetes(scaled):
     return A, y, m_star, float(r @ r) / len(y), stability_limit(A)
 
 
+@functools.lru_cache(maxsize=2)
+def _condition_number(scaled):
+    A = _diabetes(scaled)[0]
+    return float(np.linalg.cond(A.T @ A))
+
+
 _MAX_STEPS = 3000
 
 
@@ -106,22 +134,43 @@ def _diabetes_run(lr_factor, scaled):
     return run_gd(A, y, lr_factor * limit, _MAX_STEPS)
 
 
+@functools.lru_cache(maxsize=1)
+def _all_diabetes_runs():
+    """Every run the explorer can show (12 runs of at most 3000 steps, about 0.2 s), computed once.
+
+    The first call (the explorer's first drawing) pays for all of them, so that
+    moving a control afterwards only draws.
+    """
+    return {(f, s): _diabetes_run(f, s) for f in _LR_FACTORS for s in (False, True)}
+
+
 @functools.lru_cache(maxsize=2)
-def _slice_grid(scaled, n=70):
-    """Loss over the (a, d) plane, b and c at their optimum: the grid and its bounds."""
+def _slice_image(scaled, nx=240, ny=200):
+    """The loss over the (a, d) plane, b and c at their optimum, as banded grey pixels.
+
+    Returns ``(rgb, extent, xticks, yticks)``. The bands are those of a filled
+    contour plot with 14 levels (quantiles of log10 of the excess loss), drawn
+    as an image: an image is drawn far faster than contour polygons, and at
+    about the panel's pixel size it looks the same.
+    """
     A, y, m_star, l_star, _ = _diabetes(scaled)
     a0, d0 = 0.0, 0.0  # the start m_0 = 0
     xs_lo, xs_hi = min(a0, m_star[0]), max(a0, m_star[0])
     ys_lo, ys_hi = min(d0, m_star[3]), max(d0, m_star[3])
     pad_x, pad_y = 0.35 * (xs_hi - xs_lo), 0.35 * (ys_hi - ys_lo)
-    xs = np.linspace(xs_lo - pad_x, xs_hi + pad_x, n)
-    ys = np.linspace(ys_lo - pad_y, ys_hi + pad_y, n)
+    x0, x1 = xs_lo - pad_x, xs_hi + pad_x
+    y0, y1 = ys_lo - pad_y, ys_hi + pad_y
+    xs = np.linspace(x0, x1, nx)
+    ys = np.linspace(y0, y1, ny)
     # L is quadratic: L(m* + δ) = L* + δᵀ (AᵀA/N) δ exactly.
     G = A.T @ A / A.shape[0]
     da, dd = np.meshgrid(xs - m_star[0], ys - m_star[3])
-    z = G[0, 0] * da ** 2 + 2 * G[0, 3] * da * dd + G[3, 3] * dd ** 2
-    levels = np.quantile(np.log10(z.ravel() + 1e-9 * l_star), np.linspace(0.02, 1.0, 14))
-    return xs, ys, np.log10(z + 1e-9 * l_star), levels
+    z = np.log10(G[0, 0] * da ** 2 + 2 * G[0, 3] * da * dd + G[3, 3] * dd ** 2 + 1e-9 * l_star)
+    levels = np.quantile(z.ravel(), np.linspace(0.02, 1.0, 14))
+    band = np.digitize(z, levels)  # 0 (below the lowest level) … 14: darker = higher loss
+    grey = 1.0 - 0.5 * band / len(levels)  # white to mid grey, like the Greys colour map at alpha 0.5
+    rgb = np.repeat(np.round(255 * grey).astype(np.uint8)[..., None], 3, axis=-1)
+    return rgb, (x0, x1, y0, y1), _nice_ticks(x0, x1), _nice_ticks(y0, y1)
 
 
 @functools.lru_cache(maxsize=1)
@@ -133,7 +182,9 @@ def _synthetic():
 @functools.lru_cache(maxsize=8)
 def _synthetic_run(lr):
     _, y, A = _synthetic()
-    return run_gd(A, y, lr, 60)
+    params, losses, diverged_at = run_gd(A, y, lr, 60)
+    log_losses = np.log10(losses)
+    return params, losses, diverged_at, log_losses, _nice_ticks(log_losses.min(), log_losses.max(), 4)
 
 
 # --------------------------------------------------------------------------
@@ -141,13 +192,14 @@ def _synthetic_run(lr):
 # --------------------------------------------------------------------------
 _LR_FACTORS = [0.02, 0.1, 0.3, 0.6, 0.95, 1.1]
 _STEPS = [10, 30, 100, 300, 1000, 3000]
+_Y_RANGE = (0, 360)  # disease progression: the diabetes targets lie in 25 … 346
 
 
 @explorer(
     "ch1.gradient_descent",
     alt="Gradient descent on the diabetes data: excess loss per step, the descent path on the loss "
         "surface over (a, d), and predictions against the truth",
-    static=("lr_factor", "scaled"),
+    static=("steps", "scaled"),
     lr_factor=Slider(_LR_FACTORS, default=0.6, label="learning rate (× 2/λmax)"),
     steps=Slider(_STEPS, default=100, label="steps"),
     scaled=Toggle(default=True, label="feature scaling"),
@@ -159,8 +211,10 @@ def gradient_descent(lr_factor=0.6, steps=100, scaled=True):
     2/λ_max(H); above 1 the run diverges. ``scaled`` standardizes the three
     features first (mean 0, standard deviation 1).
     """
-    A, y, m_star, l_star, limit = _diabetes(bool(scaled))
-    params, losses, diverged_at = _diabetes_run(float(lr_factor), bool(scaled))
+    scaled = bool(scaled)
+    A, y, m_star, l_star, limit = _diabetes(scaled)
+    _all_diabetes_runs()
+    params, losses, diverged_at = _diabetes_run(float(lr_factor), scaled)
     shown = min(int(steps), len(losses) - 1)
     stopped = diverged_at is not None and diverged_at <= steps
     params, losses = params[: shown + 1], losses[: shown + 1]
@@ -168,9 +222,8 @@ def gradient_descent(lr_factor=0.6, steps=100, scaled=True):
     fig, axes = plots.figure(ncols=3, width=11.0, height=3.4, dpi=_DPI)
     fig.subplots_adjust(left=0.065, right=0.985, bottom=0.15, top=0.83, wspace=0.36)
     lr = lr_factor * limit
-    kappa = np.linalg.cond(A.T @ A)
     fig.text(0.5, 0.955, f"{'standardized' if scaled else 'raw'} features: lr = {lr:.3g} "
-             f"(stability limit 2/λmax = {limit:.3g}), condition number of XᵀX = {kappa:.3g}",
+             f"(stability limit 2/λmax = {limit:.3g}), condition number of XᵀX = {_condition_number(scaled):.3g}",
              ha="center", va="center", fontsize=9.5)
 
     # 1. the excess loss
@@ -180,8 +233,11 @@ def gradient_descent(lr_factor=0.6, steps=100, scaled=True):
     ax.plot(np.arange(len(excess)), excess, color=plots.COLORS[0], lw=1.6)
     if stopped:
         ax.plot(len(excess) - 1, excess[-1], "x", color=plots.COLORS[3], ms=9, mew=2)
+    top = max(5.0, excess.max() + 0.5)
     ax.set_xlim(0, max(int(steps), 1))
-    ax.set_ylim(-10.5, max(5.0, excess.max() + 0.5))
+    ax.set_ylim(-10.5, top)
+    ax.set_xticks([0, int(steps) // 2, int(steps)])
+    ax.set_yticks(np.arange(-10, top, 5))
     ax.set_xlabel("step k")
     ax.set_ylabel("log₁₀ (L(m_k) − L*)")
     if stopped:
@@ -195,19 +251,20 @@ def gradient_descent(lr_factor=0.6, steps=100, scaled=True):
 
     # 2. the loss surface over (a, d), b and c fixed at the optimum
     ax = axes[1]
-    xs, ys, z, levels = _slice_grid(bool(scaled))
-    ax.contourf(xs, ys, z, levels=levels, cmap="Greys", alpha=0.5, extend="both")
+    rgb, (x0, x1, y0, y1), xticks, yticks = _slice_image(scaled)
+    ax.imshow(rgb, extent=(x0, x1, y0, y1), origin="lower", aspect="auto", interpolation="nearest")
     ax.plot(m_star[0], m_star[3], "*", color="k", ms=11)
     ax.text(m_star[0], m_star[3], "minimum   ", ha="right", va="center", fontsize=8)
-    inside = ((params[:, 0] >= xs[0]) & (params[:, 0] <= xs[-1])
-              & (params[:, 3] >= ys[0]) & (params[:, 3] <= ys[-1]))
+    inside = ((params[:, 0] >= x0) & (params[:, 0] <= x1) & (params[:, 3] >= y0) & (params[:, 3] <= y1))
     stop = len(params) if inside.all() else int(np.argmin(inside)) + 1
     path = params[:stop]
     ax.plot(path[:, 0], path[:, 3], "-o", color=plots.COLORS[0], ms=2.2, lw=1.1)
     ax.plot(path[-1, 0], path[-1, 3], "o", color=plots.COLORS[3], ms=5)
     ax.text(path[0, 0], path[0, 3], "m₀ ", ha="right", va="center", fontsize=8, color=plots.COLORS[0])
-    ax.set_xlim(xs[0], xs[-1])
-    ax.set_ylim(ys[0], ys[-1])
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xticks(xticks)
+    ax.set_yticks(yticks)
     ax.grid(False)
     unit = "per std of bmi" if scaled else "per kg/m² of bmi"
     ax.set_xlabel(f"a (weight of bmi, {unit})")
@@ -220,14 +277,15 @@ def gradient_descent(lr_factor=0.6, steps=100, scaled=True):
 
     # 3. predictions against the truth
     ax = axes[2]
+    lo, hi = _Y_RANGE
+    ticks = [0, 100, 200, 300]
     if stopped:
         plots.mark_diverged(ax, "diverged:\nno predictions")
-        ax.set_xlim(0, 360)
-        ax.set_ylim(0, 360)
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(lo, hi)
     else:
         y_hat = A @ params[-1]
         ax.scatter(y, y_hat, s=6, color=plots.COLORS[0], alpha=0.6)
-        lo, hi = 0, 360
         ax.plot([lo, hi], [lo, hi], color="k", lw=0.8, ls="--")
         ax.text(hi, hi, "ŷ = y ", ha="right", va="bottom", fontsize=8)
         ax.set_xlim(lo, hi)
@@ -237,6 +295,8 @@ def gradient_descent(lr_factor=0.6, steps=100, scaled=True):
             ax.text(0.97, 0.05, f"{outside} predictions outside the plot", transform=ax.transAxes,
                     ha="right", color=plots.COLORS[3], fontsize=8)
         _title(ax, f"MSE {losses[-1]:.4g} (least squares: {l_star:.4g})", fontsize=9)
+    ax.set_xticks(ticks)
+    ax.set_yticks(ticks)
     ax.set_xlabel("true y (disease progression)")
     ax.set_ylabel("predicted ŷ")
     return fig
@@ -247,10 +307,42 @@ def gradient_descent(lr_factor=0.6, steps=100, scaled=True):
 # --------------------------------------------------------------------------
 _KS = [0, 1, 2, 3, 5, 10, 20, 59]
 _LRS = [0.05, 0.2, 1.05]
+_TRUE = (2.0, -3.5, 1.0, 0.5)
+_SAMPLES = 3  # rows of the sample table
 
 
-def _row(label, values, fmt="{:>9.4f}"):
-    return f"{label:<18}" + "".join(fmt.format(v) for v in values)
+def _row(label, values):
+    return f"{label:<17}" + "".join(_cell(v, 4) for v in values)
+
+
+def _numbers(k, lr, asked):
+    """The text block of iteration k: parameters, gradient, update, the first samples and the loss."""
+    X, y, A = _synthetic()
+    params, losses, _, _, _ = _synthetic_run(lr)
+    n = len(y)
+    m = params[k]
+    y_hat = A @ m
+    r = y_hat - y
+    grad = 2.0 / n * (A.T @ r)
+    update = -lr * grad
+    note = f"   (k = {asked} asked: stopped at divergence)" if asked > k else ""
+    lines = [f"iteration k = {k}, learning rate lr = {lr:g}{note}",
+             f"{'':<17}" + "".join(f"{name:>9}" for name in _NAMES),
+             _row("m_k", m),
+             _row("∂L/∂m at m_k", grad),
+             _row("update −lr·∂L/∂m", update),
+             _row("m_k+1", m + update),
+             _row("true values", _TRUE),
+             "",
+             f"{'sample':<6}{'x1':>8}{'x2':>8}{'x3':>8}{'ŷ':>9}{'y':>9}{'r = ŷ−y':>9}"]
+    for i in range(_SAMPLES):
+        lines.append(f"{i:<6}" + "".join(_cell(v, 3, 8) for v in X[i])
+                     + "".join(_cell(v, 3) for v in (y_hat[i], y[i], r[i])))
+    lines += [f"…     ({n} samples in all)",
+              "",
+              f"L(m_k)   = (1/N)·Σ r_i² = {losses[k]:.6g}",
+              f"L(m_k+1) = {losses[k + 1]:.6g}"]
+    return "\n".join(lines)
 
 
 @explorer(
@@ -263,66 +355,46 @@ def _row(label, values, fmt="{:>9.4f}"):
 )
 def step_by_step(k=0, lr=0.2):
     """Iteration k of gradient descent on y = 2·x1 − 3.5·x2 + 1·x3 + 0.5 + noise (N = 100, m_0 = 0)."""
-    X, y, A = _synthetic()
-    params, losses, diverged_at = _synthetic_run(float(lr))
+    lr = float(lr)
+    _, _, A = _synthetic()
+    params, losses, diverged_at, log_losses, loss_ticks = _synthetic_run(lr)
     last = len(params) - 2  # the last iteration with a successor
     asked, k = int(k), min(int(k), last)
-    n = len(y)
-    m = params[k]
-    y_hat = A @ m
-    r = y_hat - y
-    grad = 2.0 / n * (A.T @ r)
-    update = -lr * grad
-    m_next = m + update
 
-    fig, axes = plots.figure(ncols=3, width=11.0, height=3.6, dpi=_DPI)
-    text_ax, loss_ax, param_ax = axes
-    text_ax.set_position([0.0, 0.0, 0.45, 1.0])
-    text_ax.axis("off")
+    fig, (loss_ax, param_ax) = plots.figure(ncols=2, width=11.0, height=3.4, dpi=_DPI)
     loss_ax.set_position([0.52, 0.15, 0.2, 0.72])
     param_ax.set_position([0.78, 0.15, 0.2, 0.72])
-
-    lines = [f"iteration k = {k}    learning rate lr = {lr:g}", ""]
-    if asked > k:
-        lines[1] = f"(k = {asked} asked: the run was stopped at divergence)"
-    lines.append(f"{'':<18}" + "".join(f"{name:>9}" for name in _NAMES))
-    lines.append(_row("m_k", m))
-    lines.append(_row("∂L/∂m at m_k", grad))
-    lines.append(_row("update −lr·∂L/∂m", update))
-    lines.append(_row("m_k+1", m_next))
-    lines.append(_row("true values", [2.0, -3.5, 1.0, 0.5]))
-    lines.append("")
-    lines.append(f"{'sample':<8}{'x1':>8}{'x2':>8}{'x3':>8}{'ŷ':>9}{'y':>9}{'r = ŷ−y':>10}")
-    for i in range(4):
-        lines.append(f"{i:<8}" + "".join(f"{v:>8.3f}" for v in X[i]) + f"{y_hat[i]:>9.3f}{y[i]:>9.3f}{r[i]:>10.3f}")
-    lines.append(f"{'…':<8}  ({n} samples in all)")
-    lines.append("")
-    lines.append(f"loss L(m_k) = (1/N)·Σ r_i² = {losses[k]:.6g}")
-    lines.append(f"loss L(m_k+1)              = {losses[k + 1]:.6g}")
-    text_ax.text(0.02, 0.96, "\n".join(lines), transform=text_ax.transAxes, va="top", ha="left",
-                 family="monospace", fontsize=8.8)
+    fig.text(0.015, 0.95, _numbers(k, lr, asked), va="top", ha="left", family="monospace", fontsize=8.8)
 
     steps = np.arange(len(losses))
-    log_losses = np.log10(losses)  # log10 on a linear axis: much faster to draw than a log-scale axis
+    iteration_ticks = [0, 20, 40, 60]
+    # log10 on a linear axis: much faster to draw than a log-scale axis
     loss_ax.plot(steps, log_losses, color=plots.COLORS[0], lw=1.4)
     loss_ax.plot(k, log_losses[k], "o", color=plots.COLORS[3], ms=6)
+    loss_ax.set_xticks(iteration_ticks)
+    loss_ax.set_yticks(loss_ticks)
     loss_ax.set_xlabel("iteration")
     loss_ax.set_ylabel("log₁₀ of the loss L")
     if diverged_at is not None:
         plots.mark_diverged(loss_ax, f"diverged at {diverged_at}")
-    elif lr > stability_limit(A):
+    elif lr > _synthetic_limit():
         plots.mark_diverged(loss_ax, "lr > 2/λmax:\nthe loss grows")
 
-    for j, (name, true) in enumerate(zip(_NAMES, [2.0, -3.5, 1.0, 0.5])):
+    for j, (name, true) in enumerate(zip(_NAMES, _TRUE)):
         color = plots.COLORS[j]
-        param_ax.plot(steps, params[:, j], color=color, lw=1.3, label=name)
+        param_ax.plot(steps, params[:, j], color=color, lw=1.3)
         param_ax.axhline(true, color=color, lw=0.8, ls=":")
+        param_ax.text(0.08 + 0.12 * j, 1.03, name, transform=param_ax.transAxes, color=color,
+                      fontsize=9, fontweight="bold", va="bottom")
     param_ax.axvline(k, color="k", lw=0.8, alpha=0.6)
-    bound = 6.0
-    param_ax.set_ylim(-bound, bound)
+    param_ax.set_ylim(-6.0, 6.0)
+    param_ax.set_xticks(iteration_ticks)
+    param_ax.set_yticks([-4, -2, 0, 2, 4])
     param_ax.set_xlabel("iteration")
     param_ax.set_ylabel("parameter value (true: dotted)")
-    for j, name in enumerate(_NAMES):
-        param_ax.text(0.08 + 0.12 * j, 1.03, name, transform=param_ax.transAxes, color=plots.COLORS[j],
-                      fontsize=9, fontweight="bold", va="bottom")
     return fig
+
+
+@functools.lru_cache(maxsize=1)
+def _synthetic_limit():
+    return stability_limit(_synthetic()[2])
