@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from nnlib._checks import check_array, check_number, check_rng
+from nnlib._checks import check_array, check_labels, check_number, check_rng
 
 __all__ = [
     "make_linear",
@@ -372,15 +372,7 @@ def one_hot(y, num_classes, *, dtype=np.float64):
     """
     where = "one_hot"
     num_classes = check_number(where, "num_classes", num_classes, low=1, integer=True)
-    if not isinstance(y, np.ndarray):
-        raise TypeError(f"{where}: y must be a numpy array of integer labels, got {type(y).__name__}")
-    if not np.issubdtype(y.dtype, np.integer):
-        raise TypeError(f"{where}: y must hold integer class labels, got dtype {y.dtype}")
-    if y.ndim != 1:
-        raise ValueError(f"{where}: y must be 1-dimensional (N,), got shape {y.shape}")
-    if y.size and (y.min() < 0 or y.max() >= num_classes):
-        bad = y.min() if y.min() < 0 else y.max()
-        raise ValueError(f"{where}: y must be in [0, {num_classes - 1}] for num_classes={num_classes}, got label {bad}")
+    check_labels(where, "y", y, num_classes)
     out = np.zeros((y.shape[0], num_classes), dtype=dtype)
     out[np.arange(y.shape[0]), y] = 1
     return out

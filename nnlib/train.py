@@ -366,13 +366,7 @@ class _Progress:
         if now - self.start < self.delay or now - self.last < 0.25:
             return
         self.last = now
-        text = f"epoch {epoch + 1}/{self.epochs}  batch {batch}/{n_batches}"
-        if history.train_loss:
-            text += f"  train_loss {history.train_loss[-1]:.4g}"
-        if history.val_loss:
-            text += f"  val_loss {history.val_loss[-1]:.4g}"
-        if history.val_acc:
-            text += f"  val_acc {history.val_acc[-1]:.3f}"
+        text = f"epoch {epoch + 1}/{self.epochs}  batch {batch}/{n_batches}{_latest(history, '  ')}"
         self._show(text + f"  ({now - self.start:.1f} s)")
 
     def finish(self, history):
@@ -382,14 +376,16 @@ class _Progress:
         if history.diverged:
             text = f"diverged in epoch {history.diverged_at} (step {history.diverged_step}) after {elapsed:.1f} s"
         else:
-            text = f"done: {history.epochs} epochs in {elapsed:.1f} s"
-            if history.train_loss:
-                text += f", train_loss {history.train_loss[-1]:.4g}"
-            if history.val_loss:
-                text += f", val_loss {history.val_loss[-1]:.4g}"
-            if history.val_acc:
-                text += f", val_acc {history.val_acc[-1]:.3f}"
+            text = f"done: {history.epochs} epochs in {elapsed:.1f} s{_latest(history, ', ')}"
         self._show(text, final=True)
+
+
+def _latest(history, sep):
+    """The latest recorded losses and accuracy, e.g. ``"  train_loss 0.1  val_loss 0.2"``."""
+    parts = [f"{name} {values[-1]:{fmt}}" for name, values, fmt in
+             (("train_loss", history.train_loss, ".4g"), ("val_loss", history.val_loss, ".4g"),
+              ("val_acc", history.val_acc, ".3f")) if values]
+    return "".join(sep + part for part in parts)
 
 
 def _make_progress(progress, epochs):
