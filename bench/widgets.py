@@ -34,6 +34,12 @@ def controls_of(fn):
     return {key: (list(spec.values), spec.default) for key, spec in getattr(fn, CONTROLS).items()}
 
 
+def settle_memory():
+    from nnlib.widgets import settle_memory as settle
+
+    settle()
+
+
 def render(fn, kwargs):
     """One live redraw, exactly as the widget does it: call the explorer, render its figure to PNG."""
     from nnlib.widgets import render as redraw
@@ -57,6 +63,7 @@ def bench_explorer(fn, repeat):
     controls = controls_of(fn)
     defaults = {key: default for key, (_, default) in controls.items()}
     render(fn, defaults)  # warm-up: imports, caches and fonts are not what a reader waits for
+    settle_memory()  # as the live widget does when it is shown
     times = []
     for _ in range(repeat):
         for key, (values, _) in controls.items():

@@ -29,6 +29,7 @@ benchmarks can drive them all.
 
 import asyncio
 import base64
+import gc
 import hashlib
 import html
 import itertools
@@ -41,7 +42,7 @@ import ipywidgets
 from . import plots
 
 __all__ = ["Slider", "Choice", "Toggle", "explorer", "show", "REGISTRY", "build_mode",
-           "static_grid", "render", "StaticExplorer", "MAX_FRAMES"]
+           "static_grid", "render", "settle_memory", "StaticExplorer", "MAX_FRAMES"]
 
 #: Every explorer declared with ``@explorer``, by name.
 REGISTRY = {}
@@ -195,16 +196,38 @@ def render(fn, values, fmt="png"):
     """What a live explorer does when a control moves: call ``fn(**values)`` and render the figure.
 
     Returns the image bytes; a live PNG is compressed lightly, for speed.
-    ``bench/widgets.py`` times exactly this.
+    Python's cyclic garbage collector is paused meanwhile, so that none of its
+    passes lands in the middle of a redraw; the figure's garbage is collected
+    after. ``bench/widgets.py`` times exactly this.
     """
-    # Figures from plots.figure() are not tracked by pyplot: once rendered, they are garbage.
-    return plots.to_image(fn(**values), fmt=fmt, fast=fmt == "png")
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        # Figures from plots.figure() are not tracked by pyplot: once rendered, they are garbage.
+        return plots.to_image(fn(**values), fmt=fmt, fast=fmt == "png")
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def settle_memory():
+    """Collect garbage once and freeze what survives (``gc.freeze``).
+
+    A live explorer does this when it is shown. By then the lesson has loaded
+    its libraries and filled its caches: a few hundred thousand objects that a
+    full collection pass would scan again and again, for 100 ms or more each
+    time. Frozen, they are skipped, so the passes that clean up after each
+    redraw stay short.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 # --------------------------------------------------------------------------
 # Live: ipywidgets
 # --------------------------------------------------------------------------
 def _live(fn):
+    settle_memory()
     style = {"description_width": "initial"}
     widgets = {}
     for key, control in fn.controls.items():

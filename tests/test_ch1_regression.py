@@ -107,7 +107,52 @@ def test_step_by_step_shows_the_numbers_of_iteration_k():
     for _ in range(3):
         m = m - 0.2 * 2 / len(y) * A.T @ (A @ m - y)
     fig = ch1.step_by_step(k=3, lr=0.2)
-    text = fig.axes[0].texts[0].get_text()
+    text = fig.texts[0].get_text()
     assert "iteration k = 3" in text
     assert "".join(f"{v:>9.4f}" for v in m) in text
     assert f"{np.mean((A @ m - y) ** 2):.6g}" in text
+
+
+def test_step_by_step_keeps_columns_apart_when_the_run_diverges():
+    fig = ch1.step_by_step(k=ch1._KS[-1], lr=ch1._LRS[-1])
+    text = fig.texts[0].get_text()
+    assert "stopped at divergence" in text
+    row = next(line for line in text.splitlines() if line.startswith("m_k "))
+    cells = row[17:]
+    assert len(cells) == 4 * 9
+    for i in range(4):  # each cell is a number with a space before it
+        cell = cells[9 * i: 9 * (i + 1)]
+        assert cell[0] == " " and np.isfinite(float(cell))
+
+
+@pytest.mark.parametrize("value, decimals, width, expected", [
+    (1.6537, 4, 9, "   1.6537"), (-2286.2684, 4, 9, " -2286.27"), (0.0, 3, 8, "   0.000"),
+    (-56764302.1, 4, 9, " -5.7e+07"),
+])
+def test_cell_fits_its_width_with_a_space_before(value, decimals, width, expected):
+    assert ch1._cell(value, decimals, width) == expected
+
+
+@pytest.mark.parametrize("lo, hi, most", [(-10.04, 38.7, 5), (-53.2, 205.4, 5), (-2.27, 8.77, 5), (-452.1, 117.2, 5),
+                                          (-2.07, 1.25, 4), (1.25, 7.3, 4)])
+def test_nice_ticks_are_few_round_and_inside(lo, hi, most):
+    ticks = ch1._nice_ticks(lo, hi, most)
+    assert 2 <= len(ticks) <= most
+    assert lo <= ticks.min() and ticks.max() <= hi
+    steps = np.diff(ticks)
+    np.testing.assert_allclose(steps, steps[0])
+    mantissa = steps[0] / 10 ** np.floor(np.log10(steps[0]))
+    assert any(np.isclose(mantissa, m) for m in (1, 2, 2.5, 5))
+
+
+def test_static_versions_stay_small():
+    # Each frame is ~25 KB of base64 in the page; the chapter page must stay well under 5 MB.
+    frames = sum(len(widgets.static_grid(fn)) for fn in (ch1.gradient_descent, ch1.step_by_step))
+    assert frames <= 24
+
+
+def test_gradient_descent_precomputes_every_run_on_the_first_call():
+    ch1.gradient_descent()
+    runs = ch1._all_diabetes_runs()
+    assert set(runs) == {(f, s) for f in ch1._LR_FACTORS for s in (False, True)}
+    assert runs[1.1, True][2] is not None and runs[0.6, True][2] is None  # above the limit it diverges

@@ -112,3 +112,25 @@ def test_live_explorer_is_deterministic(monkeypatch):
     a = show(toy).children[1].value
     b = show(toy).children[1].value
     assert a == b
+
+
+def test_render_pauses_the_garbage_collector_and_restores_it():
+    import gc
+
+    seen = []
+
+    @explorer("test.gc", alt="gc", a=Slider([1, 2]))
+    def probe(a=1):
+        seen.append(gc.isenabled())
+        return toy()
+
+    try:
+        assert gc.isenabled()
+        widgets.render(probe, {"a": 1})
+        assert seen == [False] and gc.isenabled()
+        gc.disable()
+        widgets.render(probe, {"a": 2})
+        assert not gc.isenabled()  # a caller's choice is left alone
+    finally:
+        gc.enable()
+        del widgets.REGISTRY["test.gc"]

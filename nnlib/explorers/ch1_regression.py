@@ -19,6 +19,12 @@ lr < 2/λ_max(H).
 
 The helpers ``design_matrix``, ``stability_limit`` and ``run_gd`` are public so
 the tests can check them; the lesson writes its own loop in numpy.
+
+Speed (a live redraw has 100 ms): the first call computes every run the
+controls can ask for, so moving a control only draws. Drawing is mostly
+text and ticks (about a millisecond per tick, about 30 µs per character), so
+the axes get a few explicit ticks, the loss surface is a cached image rather
+than contour polygons, and log scales are log10 values on linear axes.
 """
 
 import functools
@@ -35,7 +41,8 @@ __all__ = ["gradient_descent", "step_by_step", "design_matrix", "stability_limit
 DIVERGENCE_FACTOR = 1e6
 
 _FEATURES = ("bmi", "bp", "s5")
-_DPI = 85  # 935 px wide: legible, and small enough frames for the static book version
+_DPI = 72  # 792 px wide: about the width the book shows it at (688–790 px), so no blur from downscaling,
+#           and small frames for the static book version
 _NAMES = ("a", "b", "c", "d")
 
 
@@ -98,11 +105,16 @@ def _nice_ticks(lo, hi, most=5):
 
 
 def _cell(value, decimals, width=9):
-    """``value`` right-aligned in ``width`` characters: fixed-point, or x.xe±yy when that would not fit."""
-    text = f"{value:.{decimals}f}"
-    if len(text) >= width:
-        text = f"{value:.1e}"
-    return text.rjust(width)
+    """``value`` right-aligned in ``width`` characters, with a space before it.
+
+    Fewer decimals when a large value (a diverging run) would not fit, and
+    x.xe±yy when even none would not.
+    """
+    for places in range(decimals, -1, -1):
+        text = f"{value:.{places}f}"
+        if len(text) < width:
+            return text.rjust(width)
+    return f"{value:.1e}".rjust(width)
 
 
 # --------------------------------------------------------------------------
@@ -199,7 +211,7 @@ _Y_RANGE = (0, 360)  # disease progression: the diabetes targets lie in 25 … 3
     "ch1.gradient_descent",
     alt="Gradient descent on the diabetes data: excess loss per step, the descent path on the loss "
         "surface over (a, d), and predictions against the truth",
-    static=("steps", "scaled"),
+    static="each",  # 12 frames; a pair of controls (17 frames) or the product (72) would make the page too heavy
     lr_factor=Slider(_LR_FACTORS, default=0.6, label="learning rate (× 2/λmax)"),
     steps=Slider(_STEPS, default=100, label="steps"),
     scaled=Toggle(default=True, label="feature scaling"),
@@ -223,7 +235,7 @@ def gradient_descent(lr_factor=0.6, steps=100, scaled=True):
     fig.subplots_adjust(left=0.065, right=0.985, bottom=0.15, top=0.83, wspace=0.36)
     lr = lr_factor * limit
     fig.text(0.5, 0.955, f"{'standardized' if scaled else 'raw'} features: lr = {lr:.3g} "
-             f"(stability limit 2/λmax = {limit:.3g}), condition number of XᵀX = {_condition_number(scaled):.3g}",
+             f"(stability limit 2/λmax = {limit:.3g}), condition number κ = {_condition_number(scaled):.3g}",
              ha="center", va="center", fontsize=9.5)
 
     # 1. the excess loss
@@ -349,7 +361,7 @@ def _numbers(k, lr, asked):
     "ch1.step_by_step",
     alt="The numbers of one gradient-descent iteration on the synthetic data, with the loss and the "
         "parameters over the iterations",
-    static="product",
+    static="each",  # 10 frames; the product (24) made the page too heavy. The panels show every k of each rate
     k=Slider(_KS, default=0, label="iteration k"),
     lr=Choice(_LRS, default=0.2, label="learning rate"),
 )

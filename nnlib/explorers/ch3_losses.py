@@ -248,7 +248,11 @@ def softmax_bars(scores="notes: [1, 2, 3, 4, 1, 2]", temperature=1.0):
     margin, ratio, entropy = sharpness(p)
     fig, (ax_z, ax_p) = plots.figure(2, width=7.4, height=3.0)
     offset = 1000.0 if z.min() >= 1000 else 0.0  # the "large" preset: draw z - 1000
-    _bars(ax_z, z - offset, plots.COLORS[5], "score z_k - 1000" if offset else "score z_k")
+    shown = z - offset
+    _bars(ax_z, shown, plots.COLORS[5], "score z_k - 1000" if offset else "score z_k")
+    top = shown.max()  # every preset's maximum is a round number (0.4, 2, 3, 4 or 6)
+    ax_z.set_ylim(min(0.0, shown.min()), 1.08 * top)
+    ax_z.set_yticks([0, top / 2, top])  # three ticks, not the locator's seven: each tick costs ~1 ms to draw
     _bars(ax_p, p, plots.COLORS[0], f"softmax(z / {temperature:g})_k")
     ax_p.set_ylim(0, 1.45)
     ax_p.set_yticks([0, 0.5, 1])
