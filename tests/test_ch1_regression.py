@@ -146,9 +146,9 @@ def test_nice_ticks_are_few_round_and_inside(lo, hi, most):
 
 
 def test_static_versions_stay_small():
-    # Each frame is ~25 KB of base64 in the page; the chapter page must stay well under 5 MB.
-    frames = sum(len(widgets.static_grid(fn)) for fn in (ch1.gradient_descent, ch1.step_by_step))
-    assert frames <= 24
+    # The chapter page must stay well under 5 MB; its two explorers get at most 1.5 MB of it.
+    size = sum(len(widgets.StaticExplorer(fn)._repr_html_()) for fn in (ch1.gradient_descent, ch1.step_by_step))
+    assert size < 1.5e6
 
 
 def test_gradient_descent_precomputes_every_run_on_the_first_call():
