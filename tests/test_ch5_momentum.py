@@ -4,12 +4,13 @@ import warnings
 
 import numpy as np
 import pytest
+from matplotlib.legend import Legend
 
 from nnlib import plots, widgets
 from nnlib.core import Parameter
 from nnlib.explorers import ch5_momentum as ch5
 from nnlib.optim import SGD
-from nnlib.surfaces import QuadraticValley, descend
+from nnlib.surfaces import QuadraticValley, descend, make_path
 
 
 def _steps_by_descend(lr, beta, nesterov, surface, max_steps):
@@ -84,11 +85,80 @@ def test_explorer_draws_defaults_and_extremes_without_warnings(lr, beta, nestero
 
 def test_explorer_marks_a_diverged_run_in_its_legend():
     fig = ch5.momentum(lr=0.02, beta=0.95, nesterov=False)  # GD at lr/(1-beta) = 0.4 > 2/L
-    texts = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
-    assert any("diverged at step" in t for t in texts)
+    texts = [t.get_text() for legend in fig.findobj(Legend) for t in legend.get_texts()]
+    assert any("GD, lr/(1−β) = 0.4: diverged at step" in t for t in texts)
+    assert not any("β = 0.95: diverged" in t for t in texts)  # momentum at lr = 0.02 converges
 
 
 def test_explorer_is_deterministic():
     a = plots.to_image(ch5.momentum(lr=0.04, beta=0.8, nesterov=True))
     b = plots.to_image(ch5.momentum(lr=0.04, beta=0.8, nesterov=True))
     assert a == b
+
+
+@pytest.mark.parametrize("lr, beta, nesterov", [
+    (0.01, 0.9, False), (0.01, 0.9, True), (0.1, 0.0, False), (0.15, 0.0, False), (0.02, 0.99, False),
+    (0.3, 0.0, False), (0.15, 0.5, True), (0.2, 0.9, False), (0.005, 0.5, True),
+])
+def test_valley_paths_are_exactly_make_path(lr, beta, nesterov):
+    kwargs = {"momentum": beta, "nesterov": nesterov} if beta > 0 else {}
+    want = make_path(ch5.VALLEY, SGD, ch5.STEPS, lr=lr, **kwargs)
+    # the setting alongside others, as the explorer runs it
+    got = ch5.valley_paths([0.05, lr, 0.01], [0.5, beta, 0.0], [True, nesterov, False])[1]
+    np.testing.assert_array_equal(got.points, want.points)
+    np.testing.assert_array_equal(got.losses, want.losses)
+    assert (got.diverged, got.diverged_at) == (want.diverged, want.diverged_at)
+
+
+def test_valley_paths_checks_its_arguments():
+    with pytest.raises(ValueError, match="same length"):
+        ch5.valley_paths([0.1, 0.2], [0.5])
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"lr": 0.15, "beta": 0.5}, {"lr": 0.02, "beta": 0.99},
+                                    {"lr": 0.15, "beta": 0.99, "nesterov": True}])
+def test_explorer_draws_only_finite_points_inside_the_figure(kwargs):
+    # diverged runs are marked and cut off at their panel's edge, never drawn as non-finite or stray values
+    fig = ch5.momentum(**kwargs)
+    (sheet,) = fig.axes  # one axes over the pasted backdrop, in figure coordinates
+    for line in sheet.get_lines():
+        x, y = (np.asarray(v, dtype=float) for v in line.get_data())
+        assert np.all(np.isfinite(x)) and np.all(np.isfinite(y))
+        if line.get_clip_path() is None:  # lines not cut off at their panel's edges stay inside the figure
+            assert x.min() >= 0 and x.max() <= 1 and y.min() >= 0 and y.max() <= 1
+
+
+def test_explorer_pastes_a_cached_backdrop_of_the_figure_size():
+    fig = ch5.momentum()
+    pixels, boxes, dpi = ch5._backdrop(False)
+    assert ch5._backdrop(False)[0] is pixels
+    assert dpi == fig.dpi
+    width, height = fig.get_size_inches() * fig.dpi
+    assert pixels.shape == (round(height), round(width), 4)
+    assert len(boxes) == 4
+    assert plots.to_image(fig)[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("yscale", ["linear", "log"])
+def test_sheet_draws_like_the_axes_it_replaces(yscale):
+    # lines drawn through the sheet land on the same pixels as in the original axes
+    fig, ax = plots.figure(width=4.0, height=3.0, dpi=50)
+    ax.set_yscale(yscale)
+    ax.set_xlim(-2, 6)
+    ax.set_ylim(10, 30)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.minorticks_off()
+    backdrop = plots.Sheet.backdrop(fig, [ax])
+    ax.plot([0, 4, 5], [12, 25, 11], color="k", lw=2)
+    ax.axvline(3, color="r")
+    want = np.frombuffer(plots.to_image(fig, fmt="rgba"), dtype=np.uint8)
+    sheet = plots.Sheet(backdrop)
+    sheet.plot(0, [0, 4, 5], [12, 25, 11], color="k", lw=2)
+    sheet.axvline(0, 3, color="r")
+    got = np.frombuffer(plots.to_image(sheet.fig, fmt="rgba"), dtype=np.uint8)
+    assert np.mean(got != want) < 0.002
+    x, y = sheet.xy(0, [-2, 6], [10, 30])
+    (left, bottom, width, height), _, logs = backdrop[1][0]
+    assert logs == (False, yscale == "log")
+    np.testing.assert_allclose([x, y], [[left, left + width], [bottom, bottom + height]])

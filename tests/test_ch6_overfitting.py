@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from matplotlib.legend import Legend
 
 from nnlib import plots, widgets
 from nnlib.data import load_digits
@@ -137,3 +138,37 @@ def test_explorers_are_deterministic():
     acc = ch6.dropout_sweep()
     assert acc.shape == (len(ch6.DROPOUT_RATES), len(ch6.SEEDS))
     assert np.all((acc > 0.5) & (acc <= 1))
+
+
+@pytest.mark.parametrize("fn, kwargs, shown", [
+    (ch6.polynomial, {"degree": 11, "n_points": 8}, ["degree 11 fit", "8 training points"]),
+    (ch6.polynomial, {"degree": 0, "n_points": 50}, ["degree 0 fit", "50 training points"]),
+    (ch6.weight_penalty, {"lam": 0.1}, ["λ = 0", "λ = 0.1"]),
+    (ch6.weight_penalty, {"lam": 0.0}, ["λ = 0"]),
+    (ch6.dropout_rate, {"p": 0.7}, ["p = 0.7: training (train mode)", "p = 0.7: validation"]),
+    (ch6.dropout_rate, {"p": 0.0}, ["p = 0: training"]),
+])
+def test_explorers_draw_the_chosen_values_inside_the_figure(fn, kwargs, shown):
+    fig = fn(**kwargs)
+    (sheet,) = fig.axes  # one axes over the pasted fixed parts, in figure coordinates
+    texts = [t.get_text() for legend in fig.findobj(Legend) for t in legend.get_texts()]
+    assert sorted(set(texts)) == sorted(texts) and all(s in texts for s in shown), texts
+    for line in sheet.get_lines():
+        x, y = (np.asarray(v, dtype=float) for v in line.get_data())
+        assert np.all(np.isfinite(x)) and np.all(np.isfinite(y))
+        if line.get_clip_path() is None:  # an unclipped line stays inside the figure
+            assert x.size == 0 or (x.min() >= 0 and x.max() <= 1 and y.min() >= 0 and y.max() <= 1)
+
+
+def test_polynomial_fit_is_cut_off_at_the_panel_edge():
+    fig = ch6.polynomial(degree=11, n_points=12)  # swings far beyond y = ±3
+    clipped = [line for line in fig.axes[0].get_lines() if line.get_clip_path() is not None]
+    assert len(clipped) == 1
+    assert np.ptp(clipped[0].get_ydata()) > 1  # it does leave the panel (in figure coordinates)
+
+
+def test_fixed_parts_are_drawn_once():
+    assert ch6._poly_backdrop(12) is ch6._poly_backdrop(12)
+    assert ch6._penalty_backdrop() is ch6._penalty_backdrop()
+    ch6.polynomial()
+    assert ch6._poly_backdrop.cache_info().currsize == len(ch6.POLY_POINTS)  # every size on the first call

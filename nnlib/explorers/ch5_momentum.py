@@ -13,7 +13,14 @@
 
 ``steps_to_tolerance`` is the vectorised simulation behind the map; it runs
 PyTorch's momentum rule (the one ``nnlib.optim.SGD`` implements) on a
-quadratic for a whole grid of settings at once.
+quadratic for a whole grid of settings at once. ``valley_paths`` records the
+explorer's three paths the same way, in one run.
+
+A live redraw has about 100 ms. Everything that does not depend on (lr, β)
+(the axes, ticks and labels, the valley's level sets, both speed maps) is
+drawn once, on the first call, and cached as pixels; a redraw pastes them and
+draws only the paths, the curves, the legends and the marker (see ``Sheet``,
+which chapter 6's explorers use too).
 """
 
 import functools
@@ -21,12 +28,12 @@ import functools
 import numpy as np
 
 from .. import plots
+from ..plots import Sheet
 from ..surfaces import Path, QuadraticValley
 from ..widgets import Slider, Toggle, explorer
 
 __all__ = ["VALLEY", "STEPS", "LR_VALUES", "BETA_VALUES", "steps_to_tolerance", "convergence_map", "valley_paths",
-           "draw_valley",
-           "momentum"]
+           "draw_valley", "momentum"]
 
 #: The valley of this chapter: f(x, y) = (0.2 x² + 20 y²) / 2, condition number 100.
 VALLEY = QuadraticValley(a=0.2, b=20.0)
@@ -172,20 +179,6 @@ def draw_valley(ax, *, labels=True):
         ax.set_ylabel("y (curved, 20)")
 
 
-def _draw_path(ax, path, label, color):
-    """A path up to its last point inside the plot; a diverged one ends in a cross and says so."""
-    (x0, x1), (y0, y1) = VALLEY.bounds
-    points = path.points
-    inside = (points[:, 0] >= x0) & (points[:, 0] <= x1) & (points[:, 1] >= y0) & (points[:, 1] <= y1)
-    stop = len(points) if inside.all() else max(int(np.argmin(inside)), 1)
-    shown = points[:stop]
-    if path.diverged:
-        label = f"{label}: diverged at step {path.diverged_at}"
-    ax.plot(shown[:, 0], shown[:, 1], "-o", color=color, ms=1.8, lw=1.0, label=label)
-    if path.diverged or stop < len(points):
-        ax.plot(shown[-1, 0], shown[-1, 1], "x", color=color, ms=9, mew=2.5)
-
-
 _MAP_EXTENT = (_MAP_LRS[0] - (_MAP_LRS[1] - _MAP_LRS[0]) / 2, _MAP_LRS[-1] + (_MAP_LRS[1] - _MAP_LRS[0]) / 2,
                _MAP_BETAS[0] - (_MAP_BETAS[1] - _MAP_BETAS[0]) / 2,
                _MAP_BETAS[-1] + (_MAP_BETAS[1] - _MAP_BETAS[0]) / 2)
@@ -227,8 +220,8 @@ def _draw_map(ax, nesterov):
     ax.set_title(f"{'Nesterov' if nesterov else 'momentum'}: steps to cut the loss 10⁶×")
 
 
-#: The loss panel's range: steps, and log10 of the loss.
-_LOSS_LIMITS = ((-4, STEPS + 4), (-12.5, 7.0))
+#: The loss panel's range: steps, and the loss (on a log axis).
+_LOSS_LIMITS = ((-4, STEPS + 4), (1e-12, 1e7))
 
 
 def _layout():
@@ -244,29 +237,41 @@ def _layout():
 
 @functools.lru_cache(maxsize=2)
 def _backdrop(nesterov):
-    """Every part of the figure that does not depend on (lr, β), rendered once to RGBA pixels (cached).
+    """The explorer's fixed parts for momentum or for Nesterov, as a ``Sheet.backdrop`` (cached).
 
-    That is the axes with their ticks and labels, the valley's level sets and
-    the speed map (for momentum or for Nesterov). Text is most of a redraw's
-    cost, and almost all of the text is here, so a redraw pastes these pixels
-    and draws only the paths, curves, legends and the marker on top: 4-5 times
-    faster, and the same picture.
+    That is the four panels' axes, ticks, labels and fixed titles, the
+    valley's level sets, and the speed map.
     """
     fig, axes = _layout()
     draw_valley(axes[0, 0])
     axes[0, 0].set_title("plain gradient descent")
     draw_valley(axes[0, 1], labels=False)
     ax = axes[1, 0]
+    ax.set_yscale("log")
+    ax.set_ylim(*_LOSS_LIMITS[1])
+    ax.set_yticks([1e-12, 1e-8, 1e-4, 1, 1e4], ["1e-12", "1e-8", "1e-4", "1", "1e4"])  # no mathtext: faster
+    ax.minorticks_off()
     ax.set_xticks([0, 50, 100, 150])
-    ax.set_yticks([-12, -8, -4, 0, 4])
     ax.set_xlabel("step")
-    ax.set_ylabel("log10 loss")
+    ax.set_ylabel("loss")
     ax.set_title(f"loss over {STEPS} steps (colours as above)")
     _draw_map(axes[1, 1], nesterov)
-    width, height = (fig.get_size_inches() * fig.dpi).round().astype(int)
-    pixels = np.frombuffer(plots.to_image(fig, fmt="rgba"), dtype=np.uint8).reshape(height, width, 4)
-    pixels.flags.writeable = False
-    return pixels
+    return Sheet.backdrop(fig, axes)
+
+
+def _draw_path(sheet, panel, path, label, color):
+    """A path up to its last point inside the valley plot; a diverged one ends in a cross and says so."""
+    (x0, x1), (y0, y1) = VALLEY.bounds
+    points = path.points
+    inside = (points[:, 0] >= x0) & (points[:, 0] <= x1) & (points[:, 1] >= y0) & (points[:, 1] <= y1)
+    stop = len(points) if inside.all() else max(int(np.argmin(inside)), 1)
+    shown = points[:stop]
+    if path.diverged:
+        label = f"{label}: diverged at step {path.diverged_at}"
+    line = sheet.plot(panel, shown[:, 0], shown[:, 1], "-o", color=color, ms=1.8, lw=1.0, label=label)
+    if path.diverged or stop < len(points):
+        sheet.plot(panel, shown[-1, 0], shown[-1, 1], "x", color=color, ms=9, mew=2.5)
+    return line
 
 
 @explorer("ch5.momentum", static=("lr", "nesterov"),
@@ -277,39 +282,30 @@ def _backdrop(nesterov):
 def momentum(lr=0.01, beta=0.9, nesterov=False):
     """Momentum vs plain gradient descent (at lr and at lr/(1−β)) on the valley, loss curves and a speed map.
 
-    The figure must be rendered at its own dpi (``plots.to_image`` does so): its
-    fixed parts are pixels rendered at that dpi (see ``_backdrop``).
+    The figure is a ``Sheet``'s: render it at its own dpi (``plots.to_image`` does).
     """
-    backdrop = _backdrop(False), _backdrop(True)  # both on the first call, so the toggle never waits
+    backdrops = _backdrop(False), _backdrop(True)  # both on the first call, so the toggle never waits
     nesterov = bool(nesterov) and beta > 0
-    fig, axes = _layout()
-    fig.figimage(backdrop[nesterov], zorder=-1)  # below the axes, which draw only what changes
-    for ax in axes.flat:
-        ax.set_axis_off()
+    sheet = Sheet(backdrops[nesterov])
     big = lr / (1 - beta)
     name = "Nesterov" if nesterov else "momentum"
     labels = [f"GD, lr = {lr:g}", f"GD, lr/(1−β) = {big:.3g}", f"{name}, lr = {lr:g}, β = {beta:g}"]
-    runs = dict(zip(labels, _runs(float(lr), float(beta), nesterov)))
+    runs = _runs(float(lr), float(beta), nesterov)
+    legend = {"fontsize": 7, "frameon": True, "framealpha": 0.85}
 
-    ax = axes[0, 0]
-    _draw_path(ax, runs[labels[0]], labels[0], plots.COLORS[0])
+    handles = _draw_path(sheet, 0, runs[0], labels[0], plots.COLORS[0])  # panel 0: plain gradient descent
     if beta > 0:
-        _draw_path(ax, runs[labels[1]], labels[1], plots.COLORS[1])
-    ax.legend(loc="upper right", fontsize=7, frameon=True, framealpha=0.85)
+        handles += _draw_path(sheet, 0, runs[1], labels[1], plots.COLORS[1])
+    sheet.legend(0, handles, **legend)
+    sheet.legend(1, _draw_path(sheet, 1, runs[2], labels[2], plots.COLORS[2]), **legend)  # panel 1: momentum
+    sheet.title(1, "β = 0: this is plain gradient descent" if beta == 0 else name)
 
-    ax = axes[0, 1]
-    _draw_path(ax, runs[labels[2]], labels[2], plots.COLORS[2])
-    ax.legend(loc="upper right", fontsize=7, frameon=True, framealpha=0.85)
-    ax.set_title("β = 0: this is plain gradient descent" if beta == 0 else name)
-
-    ax = axes[1, 0]
-    top = _LOSS_LIMITS[1][1]
-    for i, path in enumerate(runs.values()):
-        # log10 of the loss on a linear axis (a log axis typesets every tick label with mathtext: slow)
-        shown = np.log10(np.maximum(path.losses, 1e-12))
-        ax.plot(np.arange(len(shown)), np.minimum(shown, top + 1), color=plots.COLORS[i], lw=1.6)
+    low, high = _LOSS_LIMITS[1]  # panel 2: loss curves
+    for i, path in enumerate(runs):
+        shown = np.maximum(path.losses, low)
+        sheet.plot(2, np.arange(len(shown)), shown, color=plots.COLORS[i], lw=1.6, clip=True)
         if path.diverged:  # the curve leaves the plot: a cross on the top edge, where it stopped
-            ax.plot(len(shown) - 1, min(shown[-1], top - 0.5), "x", color=plots.COLORS[i], ms=8, mew=2)
+            sheet.plot(2, len(shown) - 1, min(shown[-1], high / 3), "x", color=plots.COLORS[i], ms=8, mew=2)
 
-    axes[1, 1].plot(lr, beta, marker="*", ms=14, color="white", mec="k", mew=1.0, ls="none")
-    return fig
+    sheet.plot(3, lr, beta, marker="*", ms=14, color="white", mec="k", mew=1.0, ls="none")  # panel 3: the map
+    return sheet.fig

@@ -16,6 +16,10 @@ only plots:
 The chapter's lesson calls the same cached functions (``train_mlp``,
 ``penalty_sweep``, ``dropout_sweep``) for its own figures and claim checks, so
 every expensive run happens once per kernel.
+
+Each explorer draws the parts of its figure that no control changes (axes,
+ticks, labels, the reference curves) once, on its first call, and a redraw
+pastes them and draws only what changed on top: a ``plots.Sheet``, which keeps a redraw near 30 ms.
 """
 
 import functools
@@ -32,6 +36,7 @@ from ..losses import CrossEntropyLoss, L1Penalty, L2Penalty
 from ..optim import SGD
 from ..train import fit
 from ..widgets import Slider, explorer
+from ..plots import Sheet
 
 __all__ = [
     "true_function", "poly_data", "poly_features", "poly_fit", "poly_errors", "POLY_DEGREES", "POLY_POINTS",
@@ -105,50 +110,82 @@ def poly_errors(n_points=12, seed=0):
     return np.array(train), np.array(val)
 
 
-@explorer("ch6.polynomial",
-          alt="A polynomial fitted to noisy points of a sine curve, and training and validation error against degree",
-          degree=Slider(DEGREE_CHOICES, default=3, label="degree"),
-          n_points=Slider(POLY_POINTS, default=12, label="training points"))
-def polynomial(degree=3, n_points=12):
-    """Least-squares polynomial of ``degree`` through ``n_points`` noisy points; error against degree."""
-    x, y, x_val, y_val = poly_data(n_points)
-    train, val = poly_errors(n_points)
-    coef = poly_fit(x, y, degree)
+def _poly_layout():
     fig, axes = plots.figure(ncols=2, width=8.2, height=3.0, dpi=80)
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.9, wspace=0.28)
+    return fig, axes
+
+
+@functools.lru_cache(maxsize=len(POLY_POINTS))
+def _poly_backdrop(n_points):
+    """The polynomial explorer's fixed parts for ``n_points`` training points, as a ``Sheet.backdrop`` (cached)."""
+    x, y, x_val, y_val = poly_data(n_points)
+    train, val = poly_errors(n_points)
+    fig, axes = _poly_layout()
 
     ax = axes[0]
     grid = np.linspace(-1, 1, 300)
-    ax.plot(grid, true_function(grid), color="0.6", lw=1.2, ls="--", label="true curve sin(πx)")
-    ax.scatter(x_val, y_val, s=5, color=plots.COLORS[5], alpha=0.45, label="validation points")
-    ax.scatter(x, y, s=22, color=plots.COLORS[0], zorder=3, label=f"{n_points} training points")
-    fitted = poly_features(grid, degree) @ coef
-    ax.plot(grid, np.clip(fitted, -3.2, 3.2), color=plots.COLORS[3], lw=1.8, label=f"degree {degree} fit")
+    ax.plot(grid, true_function(grid), color="0.6", lw=1.2, ls="--")
+    ax.scatter(x_val, y_val, s=5, color=plots.COLORS[5], alpha=0.45)
     ax.set_ylim(-3, 3)
     ax.set_xlim(-1.02, 1.02)
     ax.set_xticks([-1, -0.5, 0, 0.5, 1])
     ax.set_yticks([-2, 0, 2])
     ax.set_xlabel("x")
     ax.set_ylabel("y")
-    ax.legend(loc="lower right", fontsize=7)
-    _title(ax, f"train RMSE {train[degree]:.3f}, validation RMSE {val[degree]:.3f}")
 
     ax = axes[1]
     degrees = np.array(POLY_DEGREES)
-    ax.plot(degrees, np.maximum(train, 1e-4), "-o", ms=3, color=plots.COLORS[0], label="training")
-    ax.plot(degrees, val, "-o", ms=3, color=plots.COLORS[3], label="validation")
-    ax.axhline(_POLY_NOISE, color="0.5", lw=0.8, ls=":", label="noise level 0.25")
-    ax.axvline(degree, color="k", lw=0.8)
+    ax.plot(degrees, np.maximum(train, 1e-4), "-o", ms=3, color=plots.COLORS[0])
+    ax.plot(degrees, val, "-o", ms=3, color=plots.COLORS[3])
+    ax.axhline(_POLY_NOISE, color="0.5", lw=0.8, ls=":")
     ax.set_yscale("log")
     ax.set_ylim(1e-4, 30)
     ax.set_yticks([1e-4, 1e-3, 1e-2, 0.1, 1, 10], ["1e-4", "0.001", "0.01", "0.1", "1", "10"])
     ax.minorticks_off()
+    ax.set_xlim(-0.6, 12.6)
     ax.set_xticks([0, 3, 6, 9, 12])
     ax.set_xlabel("polynomial degree")
     ax.set_ylabel("RMSE")
-    ax.legend(loc="lower left", fontsize=7)
     _title(ax, "error against degree")
-    return fig
+    return Sheet.backdrop(fig, axes)
+
+
+@explorer("ch6.polynomial",
+          alt="A polynomial fitted to noisy points of a sine curve, and training and validation error against degree",
+          degree=Slider(DEGREE_CHOICES, default=3, label="degree"),
+          n_points=Slider(POLY_POINTS, default=12, label="training points"))
+def polynomial(degree=3, n_points=12):
+    """Least-squares polynomial of ``degree`` through ``n_points`` noisy points; error against degree.
+
+    The figure is a ``Sheet``'s (the axes, the validation data and the error
+    curves are drawn once per training set size, for every size on the first
+    call): render it at its own dpi, as ``plots.to_image`` does.
+    """
+    for n in POLY_POINTS:
+        _poly_backdrop(n)
+    x, y, _, _ = poly_data(n_points)
+    train, val = poly_errors(n_points)
+    coef = poly_fit(x, y, degree)
+    sheet = Sheet(_poly_backdrop(n_points))
+    ax = sheet.ax
+
+    grid = np.linspace(-1, 1, 300)  # panel 0: the data and the fit
+    handles = [ax.plot([], [], color="0.6", lw=1.2, ls="--", label="true curve sin(πx)")[0],
+               ax.scatter([], [], s=5, color=plots.COLORS[5], alpha=0.45, label="validation points")]
+    handles += sheet.plot(0, grid, poly_features(grid, degree) @ coef, color=plots.COLORS[3], lw=1.8,
+                          label=f"degree {degree} fit", clip=True)
+    handles.insert(2, ax.scatter(*sheet.xy(0, x, y), s=22, color=plots.COLORS[0], label=f"{n_points} training points"))
+    sheet.legend(0, handles, loc="lower right", fontsize=7)
+    sheet.text(0, 0.5, 1.02, f"train RMSE {train[degree]:.3f}, validation RMSE {val[degree]:.3f}",
+               ha="center", va="bottom", fontsize=9)
+
+    handles = [ax.plot([], [], "-o", ms=3, color=plots.COLORS[0], label="training")[0],  # panel 1: the errors
+               ax.plot([], [], "-o", ms=3, color=plots.COLORS[3], label="validation")[0],
+               ax.plot([], [], color="0.5", lw=0.8, ls=":", label="noise level 0.25")[0]]
+    sheet.axvline(1, degree, color="k", lw=0.8)
+    sheet.legend(1, handles, loc="lower left", fontsize=7)
+    return sheet.fig
 
 
 # --------------------------------------------------------------------------
@@ -272,98 +309,144 @@ def dropout_sweep(rates=tuple(DROPOUT_RATES), seeds=SEEDS):
     return np.array([[train_mlp(p=p, seed=s).history.val_acc[-1] for s in seeds] for p in rates])
 
 
-def _hist(ax, w, color, label, filled):
-    bins = np.linspace(-0.8, 0.8, 65)
-    counts, _ = np.histogram(np.clip(w, -0.8, 0.8), bins=bins)
-    if filled:
-        ax.stairs(counts, bins, fill=True, color=color, alpha=0.55, label=label)
-    else:
-        ax.stairs(counts, bins, color=color, lw=1.2, label=label)
+_HIST_BINS = np.linspace(-0.8, 0.8, 65)
+_HIST_TOP = 1550  # above the tallest bar at any λ: one scale, so the bars can be compared across λ
+
+
+def _hist_counts(w):
+    return np.histogram(np.clip(w, -0.8, 0.8), bins=_HIST_BINS)[0]
+
+
+def _mlp_layout():
+    fig, axes = plots.figure(ncols=2, width=8.4, height=3.0, dpi=80)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.88, wspace=0.3)
+    return fig, axes
+
+
+@functools.lru_cache(maxsize=1)
+def _penalty_backdrop():
+    """The λ explorer's fixed parts, as a ``Sheet.backdrop`` (cached): the λ = 0 histogram and the error curves."""
+    runs = penalty_sweep()
+    fig, axes = _mlp_layout()
+
+    ax = axes[0]
+    ax.stairs(_hist_counts(runs[0].weight), _HIST_BINS, color=plots.COLORS[0], lw=1.2)
+    ax.set_xlim(-0.88, 0.88)
+    ax.set_ylim(0, _HIST_TOP)
+    ax.set_xticks([-0.8, -0.4, 0, 0.4, 0.8])
+    ax.set_yticks([0, 500, 1000, 1500])
+    ax.set_xlabel("first-layer weight w")
+    ax.set_ylabel("count")
+
+    ax = axes[1]
+    xs = np.arange(len(LAMBDAS))
+    ax.plot(xs, [r.val_error for r in runs], "-o", ms=4, color=plots.COLORS[3])
+    ax.plot(xs, [1 - r.history.train_acc[-1] for r in runs], "-o", ms=4, color=plots.COLORS[0])
+    ax.set_xlim(-0.3, len(LAMBDAS) - 0.7)
+    ax.set_xticks(xs, [f"{v:g}" for v in LAMBDAS], fontsize=7)
+    ax.set_ylim(-0.01, 0.5)
+    ax.set_yticks([0, 0.1, 0.2, 0.3, 0.4, 0.5])
+    ax.set_xlabel("λ")
+    ax.set_ylabel("error rate (final epoch)")
+    _title(ax, "error against λ")
+    return Sheet.backdrop(fig, axes)
 
 
 @explorer("ch6.weight_penalty",
           alt="Weight histogram, and training and validation error, of a digits MLP trained with an L2 penalty",
           lam=Slider(LAMBDAS, default=0.01, label="L2 strength λ"))
 def weight_penalty(lam=0.01):
-    """An L2 penalty λ: the first-layer weights (against λ = 0) and the training and validation error against λ."""
+    """An L2 penalty λ: the first-layer weights (against λ = 0) and the training and validation error against λ.
+
+    The figure is a ``Sheet``'s: render it at its own dpi, as ``plots.to_image`` does.
+    """
     runs = penalty_sweep()
-    run = runs[LAMBDAS.index(lam)]
-    base = runs[0]
-    fig, axes = plots.figure(ncols=2, width=8.4, height=3.0, dpi=80)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.88, wspace=0.28)
+    i = LAMBDAS.index(lam)
+    run = runs[i]
+    sheet = Sheet(_penalty_backdrop())
+    ax = sheet.ax
+
+    # panel 0: the histogram at λ over the one at λ = 0
+    edges, heights = sheet.xy(0, _HIST_BINS, np.append(_hist_counts(run.weight), 0))
+    handles = [ax.stairs(heights[:-1], edges, baseline=sheet.xy(0, 0, 0)[1], fill=True, color=plots.COLORS[3],
+                         alpha=0.55, label=f"λ = {lam:g}")]
+    if lam > 0:
+        handles.insert(0, ax.plot([], [], color=plots.COLORS[0], lw=1.2, label="λ = 0")[0])
+    s = weight_stats(run.weight)
+    sheet.text(0, 0.03, 0.96, f"‖W‖ = {s['norm']:.2f}\nmax|w| = {s['max_abs']:.2f}\n"
+               f"participation = {s['participation']:.2f}", va="top", fontsize=7)
+    sheet.legend(0, handles, loc="upper right", fontsize=7)
+    sheet.text(0, 0.5, 1.02, f"first-layer weights ({run.weight.size}) at λ = {lam:g}", ha="center", va="bottom",
+               fontsize=9)
+
+    sheet.axvline(1, i, color="k", lw=0.8)  # panel 1: the errors against λ
+    ax.text(*sheet.xy(1, i + (0.15 if i < 4 else -0.15), 0.3), f"final validation\nloss {run.history.val_loss[-1]:.3f}",
+            ha="left" if i < 4 else "right", fontsize=7)
+    handles = [ax.plot([], [], "-o", ms=4, color=plots.COLORS[3], label="validation error")[0],
+               ax.plot([], [], "-o", ms=4, color=plots.COLORS[0], label="training error")[0]]
+    sheet.legend(1, handles, loc="upper left", fontsize=7)
+    return sheet.fig
+
+
+@functools.lru_cache(maxsize=1)
+def _dropout_backdrop():
+    """The dropout explorer's fixed parts, as a ``Sheet.backdrop`` (cached): the p = 0 curves and the accuracies."""
+    base, acc = train_mlp(p=0.0), dropout_sweep()
+    fig, axes = _mlp_layout()
 
     ax = axes[0]
-    _hist(ax, base.weight, plots.COLORS[0], "λ = 0", filled=lam == 0)
-    if lam > 0:
-        _hist(ax, run.weight, plots.COLORS[3], f"λ = {lam:g}", filled=True)
-    s = weight_stats(run.weight)
-    ax.text(0.03, 0.96, f"‖W‖ = {s['norm']:.2f}\nmax|w| = {s['max_abs']:.2f}\n"
-            f"participation = {s['participation']:.2f}", transform=ax.transAxes, va="top", fontsize=7)
-    ax.set_xticks([-0.8, -0.4, 0, 0.4, 0.8])
-    ax.locator_params(axis="y", nbins=4)
-    ax.set_xlabel("first-layer weight w")
-    ax.set_ylabel("count")
-    ax.legend(loc="upper right", fontsize=7)
-    _title(ax, f"first-layer weights ({run.weight.size})")
+    epochs = np.arange(1, base.history.epochs + 1)
+    ax.plot(epochs, base.history.train_loss, color="0.65", lw=1.0)
+    ax.plot(epochs, base.history.val_loss, color="0.65", lw=1.0, ls="--")
+    ax.set_yscale("log")
+    ax.set_ylim(1e-3, 5)
+    ax.set_yticks([1e-3, 1e-2, 0.1, 1], ["0.001", "0.01", "0.1", "1"])
+    ax.minorticks_off()
+    ax.set_xlim(-2, EPOCHS + 3)
+    ax.set_xticks([0, 20, 40, 60])
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cross-entropy")
 
     ax = axes[1]
-    xs = np.arange(len(LAMBDAS))
-    ax.plot(xs, [r.val_error for r in runs], "-o", ms=4, color=plots.COLORS[3], label="validation error")
-    ax.plot(xs, [1 - r.history.train_acc[-1] for r in runs], "-o", ms=4, color=plots.COLORS[0],
-            label="training error")
-    ax.axvline(LAMBDAS.index(lam), color="k", lw=0.8)
-    ax.set_xticks(xs, [f"{v:g}" for v in LAMBDAS], fontsize=7)
-    ax.set_ylim(-0.01, 0.5)
-    ax.set_yticks([0, 0.1, 0.2, 0.3, 0.4, 0.5])
-    ax.set_xlabel("λ")
-    ax.set_ylabel("error rate (final epoch)")
-    i = LAMBDAS.index(lam)
-    ax.text(i + (0.15 if i < 4 else -0.15), 0.3, f"final validation\nloss {run.history.val_loss[-1]:.3f}",
-            ha="left" if i < 4 else "right", fontsize=7)
-    ax.legend(loc="upper left", fontsize=7)
-    _title(ax, "error against λ")
-    return fig
+    mean, std = acc.mean(axis=1), acc.std(axis=1)
+    for j in range(acc.shape[1]):
+        ax.plot(DROPOUT_RATES, acc[:, j], ".", color="0.6", ms=4)
+    ax.errorbar(DROPOUT_RATES, mean, yerr=std, fmt="-o", ms=4, capsize=3, color=plots.COLORS[2])
+    ax.set_xlim(-0.035, 0.735)
+    ax.set_ylim(0.84, 0.92)
+    ax.set_yticks([0.84, 0.86, 0.88, 0.9, 0.92])
+    ax.set_xticks([0, 0.2, 0.4, 0.6])
+    ax.set_xlabel("dropout rate p")
+    ax.set_ylabel("validation accuracy (final epoch)")
+    _title(ax, "accuracy against p")
+    return Sheet.backdrop(fig, axes)
 
 
 @explorer("ch6.dropout_rate",
           alt="Loss curves of a digits MLP with dropout, and validation accuracy against the dropout rate",
           p=Slider(DROPOUT_RATES, default=0.5, label="dropout rate p"))
 def dropout_rate(p=0.5):
-    """Dropout rate p: the loss curves (p against p = 0) and the validation accuracy against p over seeds."""
-    run, base = train_mlp(p=p), train_mlp(p=0.0)
-    acc = dropout_sweep()
-    fig, axes = plots.figure(ncols=2, width=8.4, height=3.0, dpi=80)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.88, wspace=0.3)
+    """Dropout rate p: the loss curves (p against p = 0) and the validation accuracy against p over seeds.
 
-    ax = axes[0]
-    epochs = np.arange(1, run.history.epochs + 1)
-    ax.plot(epochs, base.history.train_loss, color="0.65", lw=1.0, label="p = 0: training")
-    ax.plot(epochs, base.history.val_loss, color="0.65", lw=1.0, ls="--", label="p = 0: validation")
+    The figure is a ``Sheet``'s: render it at its own dpi, as ``plots.to_image`` does.
+    """
+    run, acc = train_mlp(p=p), dropout_sweep()
+    sheet = Sheet(_dropout_backdrop())
+    ax = sheet.ax
+
+    epochs = np.arange(1, run.history.epochs + 1)  # panel 0: the loss curves at p over those at p = 0
+    handles = [ax.plot([], [], color="0.65", lw=1.0, label="p = 0: training")[0],
+               ax.plot([], [], color="0.65", lw=1.0, ls="--", label="p = 0: validation")[0]]
     if p > 0:
-        ax.plot(epochs, run.history.train_loss, color=plots.COLORS[0], label=f"p = {p:g}: training (train mode)")
-        ax.plot(epochs, run.history.val_loss, color=plots.COLORS[3], ls="--", label=f"p = {p:g}: validation")
-    ax.set_yscale("log")
-    ax.set_ylim(1e-3, 5)
-    ax.set_yticks([1e-3, 1e-2, 0.1, 1], ["0.001", "0.01", "0.1", "1"])
-    ax.minorticks_off()
-    ax.set_xticks([0, 20, 40, 60])
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("cross-entropy")
-    ax.legend(loc="lower left", fontsize=7)
-    _title(ax, f"loss curves, seed 0, p = {p:g}")
+        handles += sheet.plot(0, epochs, run.history.train_loss, color=plots.COLORS[0],
+                              label=f"p = {p:g}: training (train mode)", clip=True)
+        handles += sheet.plot(0, epochs, run.history.val_loss, color=plots.COLORS[3], ls="--",
+                              label=f"p = {p:g}: validation", clip=True)
+    sheet.legend(0, handles, loc="lower left", fontsize=7)
+    sheet.text(0, 0.5, 1.02, f"loss curves, seed 0, p = {p:g}", ha="center", va="bottom", fontsize=9)
 
-    ax = axes[1]
-    mean, std = acc.mean(axis=1), acc.std(axis=1)
-    ax.errorbar(DROPOUT_RATES, mean, yerr=std, fmt="-o", ms=4, capsize=3, color=plots.COLORS[2],
-                label=f"mean ± std over {acc.shape[1]} seeds")
-    for j in range(acc.shape[1]):
-        ax.plot(DROPOUT_RATES, acc[:, j], ".", color="0.6", ms=4)
-    ax.axvline(p, color="k", lw=0.8)
-    ax.set_ylim(0.84, 0.92)
-    ax.set_yticks([0.84, 0.86, 0.88, 0.9, 0.92])
-    ax.set_xticks([0, 0.2, 0.4, 0.6])
-    ax.set_xlabel("dropout rate p")
-    ax.set_ylabel("validation accuracy (final epoch)")
-    ax.legend(loc="lower left", fontsize=7)
-    _title(ax, "accuracy against p")
-    return fig
+    sheet.axvline(1, p, color="k", lw=0.8)  # panel 1: accuracy against p
+    handles = [ax.errorbar([], [], yerr=[], fmt="-o", ms=4, capsize=3, color=plots.COLORS[2],
+                           label=f"mean ± std over {acc.shape[1]} seeds")]
+    sheet.legend(1, handles, loc="lower left", fontsize=7)
+    return sheet.fig
