@@ -207,7 +207,7 @@ def check_explorers(page, visit):
                 visit.explorer_problems.append(f"{name}: moving {key!r} back did not restore the image")
 
 
-def settle(page, attempts=3):
+def settle(page, attempts=10):
     """Wait until the page (after any redirect, like the site's index.html) has loaded and typeset its math."""
     from playwright.sync_api import Error
 
@@ -221,6 +221,7 @@ def settle(page, attempts=3):
         except Error as error:  # a redirect replaced the page under us: wait for the new one
             if "context was destroyed" not in str(error) or attempt == attempts - 1:
                 raise
+            page.wait_for_timeout(300)  # let the navigation commit before looking again
 
 
 def visit_page(browser, url, *, run_axe=True):
