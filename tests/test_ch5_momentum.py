@@ -137,28 +137,3 @@ def test_explorer_pastes_a_cached_backdrop_of_the_figure_size():
     assert pixels.shape == (round(height), round(width), 4)
     assert len(boxes) == 4
     assert plots.to_image(fig)[:4] == b"\x89PNG"
-
-
-@pytest.mark.parametrize("yscale", ["linear", "log"])
-def test_sheet_draws_like_the_axes_it_replaces(yscale):
-    # lines drawn through the sheet land on the same pixels as in the original axes
-    fig, ax = plots.figure(width=4.0, height=3.0, dpi=50)
-    ax.set_yscale(yscale)
-    ax.set_xlim(-2, 6)
-    ax.set_ylim(10, 30)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.minorticks_off()
-    backdrop = plots.Sheet.backdrop(fig, [ax])
-    ax.plot([0, 4, 5], [12, 25, 11], color="k", lw=2)
-    ax.axvline(3, color="r")
-    want = np.frombuffer(plots.to_image(fig, fmt="rgba"), dtype=np.uint8)
-    sheet = plots.Sheet(backdrop)
-    sheet.plot(0, [0, 4, 5], [12, 25, 11], color="k", lw=2)
-    sheet.axvline(0, 3, color="r")
-    got = np.frombuffer(plots.to_image(sheet.fig, fmt="rgba"), dtype=np.uint8)
-    assert np.mean(got != want) < 0.002
-    x, y = sheet.xy(0, [-2, 6], [10, 30])
-    (left, bottom, width, height), _, logs = backdrop[1][0]
-    assert logs == (False, yscale == "log")
-    np.testing.assert_allclose([x, y], [[left, left + width], [bottom, bottom + height]])
