@@ -8,6 +8,7 @@ retrained and the image changed. Skipped without chromium, failed instead
 when ``NNLIB_STRICT=1`` (as on CI).
 """
 
+import json
 import os
 import socket
 import subprocess
@@ -17,6 +18,11 @@ import urllib.request
 
 import nbformat
 import pytest
+
+try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+except ImportError:  # the browser fixture skips (or fails under NNLIB_STRICT) without Playwright
+    PlaywrightTimeout = TimeoutError
 
 from conftest import skip_or_fail
 from test_browser import browser  # noqa: F401  (the shared chromium fixture)
@@ -71,15 +77,57 @@ def jupyter(tmp_path_factory):
     log.close()
 
 
+def _idle_kernel(base, timeout=120):
+    """Wait until the notebook's kernel exists and reports idle (asked over the REST API)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(base + "api/sessions", timeout=5) as response:
+            sessions = json.load(response)
+        if any(s["path"].endswith("live.ipynb") and s["kernel"]["execution_state"] == "idle"
+               for s in sessions):
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"no idle kernel for live.ipynb after {timeout} s: {sessions}")
+
+
+def _run_first_cell(page):
+    """Run the notebook's cell with Shift+Enter and wait until the kernel has taken it.
+
+    A key press can land before the editor is ready; the prompt then stays
+    ``[ ]:``, so press again (up to four times) rather than wait forever.
+    """
+    prompt = page.locator(".jp-Cell .jp-InputPrompt").first
+    for _ in range(4):
+        page.locator(".jp-Cell .jp-InputArea-editor").first.click()
+        page.keyboard.press("Shift+Enter")
+        try:
+            page.wait_for_function("el => /\\[(\\*|\\d+)\\]/.test(el.textContent)",
+                                   arg=prompt.element_handle(), timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"the cell never ran; its prompt reads {prompt.inner_text()!r}")
+
+
+def _describe(page):
+    """What the page shows, for a failure message: the prompt and the output area's text."""
+    prompt = page.locator(".jp-Cell .jp-InputPrompt").first.inner_text()
+    outputs = page.locator(".jp-Cell .jp-OutputArea").first.inner_text()
+    return f"prompt {prompt!r}; outputs {outputs[:1500]!r}"
+
+
 @pytest.mark.parametrize("interface", list(INTERFACES))
 def test_live_explorer_retrains_when_a_control_moves(browser, jupyter, interface):  # noqa: F811
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         page.goto(jupyter + INTERFACES[interface])
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-        page.locator(".jp-Cell .jp-InputArea-editor").first.click()
-        page.keyboard.press("Shift+Enter")
-        image = page.wait_for_selector(".nnlib-live-explorer img", timeout=120_000)
+        page.wait_for_selector(".jp-Notebook .jp-Cell .jp-InputArea-editor", timeout=60_000)
+        _idle_kernel(jupyter)
+        _run_first_cell(page)
+        try:
+            image = page.wait_for_selector(".nnlib-live-explorer img", timeout=120_000)
+        except PlaywrightTimeout:
+            raise AssertionError("no explorer image appeared: " + _describe(page)) from None
         page.wait_for_function("img => img.src.startsWith('blob:') || img.src.startsWith('data:')", arg=image)
         first = image.get_attribute("src")
         dataset = page.locator(".nnlib-live-explorer select").first
