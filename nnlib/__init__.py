@@ -16,7 +16,7 @@ from .gradcheck import gradcheck, numerical_grad
 from .layers import AvgPool2d, Dropout, Flatten, Linear, MaxPool2d
 from .losses import (BCEWithLogitsLoss, CombinedLoss, CrossEntropyLoss, L1Penalty, L2Penalty, Loss, MSELoss,
                      Penalty, log_softmax, softmax)
-from .optim import SGD, Adagrad, Adam, Optimizer, RMSprop
+from .optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from .schedulers import CosineAnnealingLR, ExponentialLR, LRScheduler, MultiStepLR, StepLR
 from .train import History, accuracy, evaluate, fit, predict
 
@@ -31,7 +31,7 @@ __all__ = [
     "softmax", "log_softmax", "Loss", "MSELoss", "CrossEntropyLoss", "BCEWithLogitsLoss", "CombinedLoss",
     "Penalty", "L1Penalty", "L2Penalty",
     # optimizers and schedules
-    "Optimizer", "SGD", "Adagrad", "RMSprop", "Adam",
+    "Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW",
     "LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
     # training and checking
     "fit", "evaluate", "predict", "accuracy", "History", "gradcheck", "numerical_grad",

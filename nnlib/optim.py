@@ -17,8 +17,10 @@ The update rules, argument names and defaults are exactly those of
 are the numbers PyTorch gives. Each class's docstring writes its rule out.
 
 Notation: p a parameter, g its gradient, lr the learning rate, t the step
-count (1 on the first step), λ the weight decay. Every optimizer first folds
-L2 weight decay into the gradient, g ← g + λ·p, as PyTorch does.
+count (1 on the first step), λ the weight decay. Every optimizer but AdamW
+first folds L2 weight decay into the gradient, g ← g + λ·p, as PyTorch does;
+AdamW instead shrinks the parameter itself, p ← p − lr·λ·p ("decoupled"
+weight decay), before its Adam step.
 """
 
 import numpy as np
@@ -26,7 +28,7 @@ import numpy as np
 from ._checks import check_number
 from .core import Module, Parameter
 
-__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam"]
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW"]
 
 
 def _check_flag(where, name, value):
@@ -62,6 +64,9 @@ class Optimizer:
     """
 
     _hyperparameters = ("lr", "weight_decay")
+    #: False: weight decay is L2, folded into the gradient (g ← g + λ·p) before ``_update``.
+    #: True (AdamW): ``_update`` applies it to the parameter itself.
+    _decoupled_weight_decay = False
 
     def __init__(self, params, lr, weight_decay=0):
         where = type(self).__name__
@@ -103,7 +108,7 @@ class Optimizer:
 
     def step(self):
         """Update every trainable parameter once, in place, from its ``.grad``."""
-        decay = self.weight_decay
+        decay = 0 if self._decoupled_weight_decay else self.weight_decay
         with np.errstate(all="ignore"):  # a NaN/inf gradient propagates silently (see the class docstring)
             for p in self.params:
                 if not p.requires_grad:
@@ -312,12 +317,13 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
         super().__init__(params, lr, weight_decay)
+        where = type(self).__name__  # Adam or AdamW
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (check_number("Adam", "betas[0]", betas[0], low=0, high=1, high_open=True),
-                      check_number("Adam", "betas[1]", betas[1], low=0, high=1, high_open=True))
-        self.eps = check_number("Adam", "eps", eps, low=0)
-        self.amsgrad = _check_flag("Adam", "amsgrad", amsgrad)
+            raise TypeError(f"{where}: betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = (check_number(where, "betas[0]", betas[0], low=0, high=1, high_open=True),
+                      check_number(where, "betas[1]", betas[1], low=0, high=1, high_open=True))
+        self.eps = check_number(where, "eps", eps, low=0)
+        self.amsgrad = _check_flag(where, "amsgrad", amsgrad)
 
     def _update(self, p, g, state, tmp):
         if not state:
@@ -344,3 +350,33 @@ class Adam(Optimizer):
         tmp += self.eps
         np.divide(m, tmp, out=tmp)  # p ← p − (lr / (1 − β1^t))·m / (√v̂ + ε)
         _add_scaled(p.data, tmp, -self.lr / bias_correction1, tmp)
+
+
+class AdamW(Adam):
+    """AdamW: Adam with decoupled weight decay (Loshchilov & Hutter; PyTorch's AdamW).
+
+    Adam with ``weight_decay`` adds λ·p to the gradient (L2), so the decay
+    too is divided by √v̂ and coordinates with large gradients are barely
+    decayed. AdamW shrinks the parameter directly instead, by the same
+    fraction lr·λ for every coordinate, and leaves the gradient alone::
+
+        Adam (L2)                              AdamW (decoupled)
+        g ← g + λ·p                            p ← p − lr·λ·p
+        m ← β1·m + (1 − β1)·g                  m ← β1·m + (1 − β1)·g
+        v ← β2·v + (1 − β2)·g²                 v ← β2·v + (1 − β2)·g²
+        m̂ = m / (1 − β1^t),  v̂ = v / (1 − β2^t)   (the same)
+        p ← p − lr · m̂ / (√v̂ + ε)               p ← p − lr · m̂ / (√v̂ + ε)
+
+    The defaults are PyTorch's: lr = 1e-3, betas = (0.9, 0.999), eps = 1e-8,
+    weight_decay = 1e-2 (not 0 as in Adam), amsgrad = False.
+    """
+
+    _decoupled_weight_decay = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+    def _update(self, p, g, state, tmp):
+        if self.weight_decay != 0:
+            p.data *= 1 - self.lr * self.weight_decay  # p ← p − lr·λ·p, computed as PyTorch does
+        super()._update(p, g, state, tmp)

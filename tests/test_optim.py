@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nnlib.core import Parameter, Sequential, Module
-from nnlib.optim import SGD, Adagrad, Adam, Optimizer, RMSprop
+from nnlib.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 
-ALL = [SGD, Adagrad, RMSprop, Adam]
+ALL = [SGD, Adagrad, RMSprop, Adam, AdamW]
 
 # Every hand example starts at p = 1 and is fed the gradients 1, 2, −1
 # (set directly, so they do not depend on p, except through weight decay).
@@ -117,6 +117,27 @@ def test_adam_amsgrad_by_hand():
     np.testing.assert_allclose(trajectory(Adam, [2.0, 0.0], amsgrad=True, **kw), [p1, ams], rtol=0, atol=1e-12)
 
 
+def test_adamw_by_hand():
+    # Decoupled decay λ = 0.5 with lr = 0.1: p ← p·(1 − 0.05) first, then Adam's step on the raw gradient
+    # (the decay never enters m or v). Adam's steps are those of test_adam_by_hand.
+    s1 = 0.1 * (0.1 / 0.1) / (math.sqrt(0.001 / 0.001) + 1e-8)
+    s2 = 0.1 * (0.29 / 0.19) / (math.sqrt(0.004999 / 0.001999) + 1e-8)
+    s3 = 0.1 * (0.161 / 0.271) / (math.sqrt(0.005994001 / 0.002997001) + 1e-8)
+    p1 = 1 * 0.95 - s1
+    p2 = p1 * 0.95 - s2
+    p3 = p2 * 0.95 - s3
+    np.testing.assert_allclose(trajectory(AdamW, lr=0.1, weight_decay=0.5), [p1, p2, p3], rtol=0, atol=1e-12)
+    # Without decay AdamW is Adam, bit for bit.
+    assert trajectory(AdamW, lr=0.1, weight_decay=0) == trajectory(Adam, lr=0.1)
+
+
+def test_adamw_decay_differs_from_adam_l2():
+    # Same λ: Adam divides the decay term by √v̂ with the gradient, AdamW does not.
+    adam = trajectory(Adam, lr=0.1, weight_decay=0.5)
+    adamw = trajectory(AdamW, lr=0.1, weight_decay=0.5)
+    assert abs(adam[-1] - adamw[-1]) > 1e-3
+
+
 @pytest.mark.parametrize("scale", [1e-3, 1.0, 1e3])
 def test_adam_steps_are_about_lr_whatever_the_gradient_scale(scale):
     # With a constant gradient m̂ = g and √v̂ = |g| at every step.
@@ -160,6 +181,9 @@ OPTION_GRID = (
     + [(Adam, dict(lr=0.05, betas=b, weight_decay=w, amsgrad=a))
        for b in ((0.9, 0.999), (0.5, 0.8)) for w in (0, 0.1) for a in (False, True)]
     + [(Adam, dict(lr=0.05, eps=0.1))]
+    + [(AdamW, dict(lr=0.05, betas=b, weight_decay=w, amsgrad=a))
+       for b in ((0.9, 0.999), (0.5, 0.8)) for w in (0, 1e-2, 0.3) for a in (False, True)]
+    + [(AdamW, dict()), (AdamW, dict(lr=0.05, eps=0.1))]
 )
 
 
@@ -217,7 +241,8 @@ def test_matches_torch_float64(cls, kwargs):
 
 @pytest.mark.parametrize("cls, kwargs", [(SGD, dict(lr=0.05, momentum=0.9, nesterov=True)),
                                          (Adagrad, dict(lr=0.1)), (RMSprop, dict(lr=0.01, centered=True)),
-                                         (Adam, dict(lr=0.05, amsgrad=True))], ids=lambda v: getattr(v, "__name__", ""))
+                                         (Adam, dict(lr=0.05, amsgrad=True)),
+                                         (AdamW, dict(lr=0.05, weight_decay=0.1))], ids=lambda v: getattr(v, "__name__", ""))
 def test_matches_torch_float32(cls, kwargs):
     torch = pytest.importorskip("torch")
     ours, theirs = _run_both(torch, cls, kwargs, steps=20, dtype=np.float32)
@@ -243,7 +268,7 @@ def random_config(draw):
     elif cls is RMSprop:
         kw = dict(lr=draw(st.floats(1e-3, 0.05)), alpha=draw(st.floats(0.05, 1)), eps=draw(st.floats(1e-8, 0.1)),
                   momentum=draw(st.sampled_from([0.0, draw(finite_unit)])), centered=draw(st.booleans()))
-    else:
+    else:  # Adam or AdamW
         kw = dict(lr=draw(st.floats(1e-3, 0.1)), betas=(draw(finite_unit), draw(st.floats(0.5, 0.999))),
                   eps=draw(st.floats(1e-8, 0.1)), amsgrad=draw(st.booleans()))
     return cls, dict(kw, weight_decay=wd)
@@ -282,6 +307,7 @@ def test_defaults_as_documented():
     assert _our_defaults(RMSprop) == dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                                           centered=False)
     assert _our_defaults(Adam) == dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False)
+    assert _our_defaults(AdamW) == dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False)
 
 
 # --------------------------------------------------------------------------
@@ -291,7 +317,8 @@ EVERY_OPTION = [(SGD, dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1
                 (SGD, dict(lr=0.1, momentum=0.9, dampening=0.5)), (SGD, dict(lr=0.1)),
                 (Adagrad, dict(lr=0.1, lr_decay=0.1, weight_decay=0.1, initial_accumulator_value=0.1)),
                 (RMSprop, dict(lr=0.1, momentum=0.9, centered=True, weight_decay=0.1)), (RMSprop, dict(lr=0.1)),
-                (Adam, dict(lr=0.1, amsgrad=True, weight_decay=0.1)), (Adam, dict(lr=0.1))]
+                (Adam, dict(lr=0.1, amsgrad=True, weight_decay=0.1)), (Adam, dict(lr=0.1)),
+                (AdamW, dict(lr=0.1, amsgrad=True, weight_decay=0.1)), (AdamW, dict(lr=0.1))]
 option_ids = [f"{c.__name__}-{i}" for i, (c, _) in enumerate(EVERY_OPTION)]
 
 
@@ -415,6 +442,8 @@ INVALID = [
     (Adam, dict(eps=-1), ValueError, r"Adam: eps must be in \[0, inf\], got -1"),
     (Adam, dict(weight_decay=-1), ValueError, r"Adam: weight_decay must be in \[0, inf\], got -1"),
     (Adam, dict(amsgrad=None), TypeError, r"Adam: amsgrad must be True or False, got None"),
+    (AdamW, dict(weight_decay=-0.01), ValueError, r"AdamW: weight_decay must be in \[0, inf\], got -0.01"),
+    (AdamW, dict(betas=(0.9, 1.0)), ValueError, r"AdamW: betas\[1\] must be in \[0, 1\), got 1.0"),
 ]
 
 
@@ -467,3 +496,4 @@ def test_every_optimizer_docstring_writes_out_its_rule():
     assert "G ← G + g²" in Adagrad.__doc__
     assert "√(v − ḡ²)" in RMSprop.__doc__
     assert "m̂ = m / (1 − β1^t)" in Adam.__doc__
+    assert "p ← p − lr·λ·p" in AdamW.__doc__ and "g ← g + λ·p" in AdamW.__doc__  # next to Adam's
