@@ -117,24 +117,109 @@ def test_every_chapter_has_a_lesson(chapter):
 
 @pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
 def test_lessons_are_committed_without_outputs(path):
-    """Outputs are stripped (nbstripout, see .pre-commit-config.yaml) except in cells tagged keep_output."""
+    """Outputs are stripped (nbstripout, see .pre-commit-config.yaml) except in the cells nbval checks.
+
+    A checked cell carries nbval's tag ``nbval-check-output`` (nothing shows on
+    the page) and ``keep_output`` (nbstripout keeps its outputs); it has stored
+    outputs and an execution count, without which nbval ignores them.
+    """
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3", f"{path.name}: kernel must be python3"
     assert "widgets" not in nb.metadata, f"{path.name}: stored widget state; run nbstripout on it"
+    checked = 0
     for n, cell in enumerate(nb.cells):
+        where = f"{path.name}, cell {n}"
+        assert "NBVAL" not in cell.source, \
+            f"{where}: test machinery in the source; tag the cell nbval-check-output instead of a # NBVAL comment"
         if cell.cell_type != "code":
             continue
-        keep = "keep_output" in cell.metadata.get("tags", [])
-        where = f"{path.name}, cell {n}"
-        if cell.source.lstrip().startswith("# NBVAL_CHECK_OUTPUT"):
-            assert keep, f"{where}: a # NBVAL_CHECK_OUTPUT cell must carry the tag keep_output"
-            assert cell.outputs, f"{where}: a # NBVAL_CHECK_OUTPUT cell must have stored outputs for nbval"
+        tags = cell.metadata.get("tags", [])
+        keep = "keep_output" in tags
+        if "nbval-check-output" in tags:
+            checked += 1
+            assert keep, f"{where}: a cell tagged nbval-check-output must also carry keep_output (nbstripout)"
+            assert cell.outputs, f"{where}: a cell tagged nbval-check-output must have stored outputs for nbval"
             assert cell.execution_count is not None, \
                 f"{where}: nbval skips a stored output without an execution count; run `make strip`"
+        else:
+            assert not keep, f"{where}: keep_output without nbval-check-output keeps an output nobody checks"
         if not keep:
             assert cell.outputs == [], f"{where}: committed with outputs; run `make strip`"
             assert cell.execution_count is None, f"{where}: committed with an execution count; run `make strip`"
+    assert checked, f"{path.name}: no cell is checked by nbval; the lesson's verdicts must be"
+
+
+# A number typed into prose: a decimal, a percentage, a ratio of counts, a "±" spread, or any digit at all
+# outside math, code, roles and section references. Verdicts and summaries must be computed (nnlib.report).
+_MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]*\$", re.S)
+_NOT_NUMBERS = re.compile(r"`[^`]*`|\{[a-z:]+\}`[^`]*`|§\s?\d+(\.\d+)*|\(#[^)]*\)|\]\([^)]*\)|[Cc]hapter \d+")
+_DECIMAL_IN_MATH = re.compile(r"\d\.\d|\d\s*\\?%|\\pm")
+
+
+def _typed_numbers(text):
+    """The numbers a paragraph types by hand (in math: decimals, percentages and spreads only)."""
+    found = [m.group(0) for math in _MATH.findall(text) for m in _DECIMAL_IN_MATH.finditer(math)]
+    prose = _NOT_NUMBERS.sub(" ", _MATH.sub(" ", text))
+    found += re.findall(r"\d+(?:[.,/]\d+)*\s*%?|±", prose)
+    return found
+
+
+def _summary_cells(nb):
+    """The markdown cells of the lesson's "## Summary" section."""
+    inside = False
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("## "):
+                    inside = line.strip().lower().startswith("## summary")
+            if inside:
+                yield cell
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_verdicts_and_summaries_are_computed(path):
+    """No verdict or summary paragraph types an experimental number: it is computed (nnlib.report).
+
+    A verdict is shown by ``nnlib.report.verdict`` from a cell whose input is
+    hidden, so no markdown cell may state one; the Summary section's markdown
+    may not contain numbers outside math and section references (and no
+    decimal, percentage or ± even in math): cite results from a computed
+    ``Prose`` cell.
+    """
+    nb = nbformat.read(path, as_version=4)
+    for n, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            assert not re.search(r"\*\*\s*Verdict", cell.source), \
+                f"{path.name}, cell {n}: a typed verdict; compute it with nnlib.report.verdict in a hidden-input cell"
+    for cell in _summary_cells(nb):
+        typed = _typed_numbers(cell.source)
+        assert not typed, (f"{path.name}: the summary types the numbers {typed}; show them from the computation "
+                           f"(nnlib.report.Prose in a hidden-input cell)")
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_hidden_cells_are_hidden_in_jupyterlab_too(path):
+    """Cells hidden on the site (hide-input, hide-cell) are collapsed in JupyterLab and Notebook 7 as well."""
+    nb = nbformat.read(path, as_version=4)
+    for n, cell in enumerate(nb.cells):
+        tags = cell.metadata.get("tags", [])
+        jupyter = cell.metadata.get("jupyter", {})
+        if "hide-input" in tags or "hide-cell" in tags:
+            assert jupyter.get("source_hidden") is True, \
+                f"{path.name}, cell {n}: tagged hide-input/hide-cell but its source shows in JupyterLab"
+        if "hide-cell" in tags and cell.get("outputs") is not None:
+            assert jupyter.get("outputs_hidden") is True, \
+                f"{path.name}, cell {n}: a hidden solution's outputs show in JupyterLab"
+
+
+def test_typed_number_detector():
+    """The detector behind test_verdicts_and_summaries_are_computed finds typed numbers and spares the rest."""
+    assert _typed_numbers("the floor rose from 19% to 37%") == ["19%", "37%"]
+    assert _typed_numbers("loss $0.16 \\pm 0.01$") == ["0.1", "\\pm", "0.0"]
+    assert _typed_numbers("it diverged in 4/5 runs") == ["4/5"]
+    assert _typed_numbers("see §2.3 and chapter 5, where $\\eta < 2/L$ and {cite:p}`kingma2015`") == []
+    assert _typed_numbers("a [link](#sec-4-2) and `lr=0.1`") == []
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
