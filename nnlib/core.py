@@ -7,7 +7,30 @@ The argument ``grad_out`` is never modified.
 
 The names follow PyTorch (``parameters()``, ``zero_grad()``, ``train()``,
 ``eval()``), so that what a reader learns here carries over.
+
+One module object, one place in the network
+-------------------------------------------
+Because a module keeps its last input for ``backward``, a module object may
+stand in only one place of a model. In PyTorch, where autograd records every
+call, ``act = nn.ReLU()`` can be used twice; here the second call would
+overwrite the first call's cache and the backward pass would silently use
+the wrong one. So nnlib refuses reuse, loudly, in two places:
+
+* ``Sequential(...)`` refuses a module that appears twice anywhere in it
+  (also inside nested ``Sequential``s), naming both positions;
+* calling a module a second time while the same outermost forward pass is
+  running (a hand-written ``Module`` that uses ``self.act`` twice) raises.
+
+The fix is always the same: create a new ``ReLU()`` for each place. (The
+alternative, a stack of caches per module, would make reuse work, but every
+forward without a backward, such as an evaluation, would leave a cache
+behind; one object per place keeps each layer a plain forward/backward pair.)
+The same module in two *different* models (a pretrained body reused in a
+fine-tuned model) is fine: run each model's forward and backward in turn.
 """
+
+import itertools
+import threading
 
 import numpy as np
 
@@ -67,7 +90,20 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must implement backward(grad_out)")
 
     def __call__(self, x):
-        return self.forward(x)
+        """``forward(x)``, refusing a second use of this module within one outermost forward pass."""
+        calls = _calls
+        if calls.depth == 0:  # an outermost call starts a new pass
+            calls.stamp, calls.outer = next(_pass_numbers), self
+        elif self.__dict__.get("_pass") == calls.stamp:
+            raise RuntimeError(f"{type(calls.outer).__name__}.forward: this {type(self).__name__} object is used "
+                               f"twice in one forward pass, but it caches one input for backward; "
+                               f"{_create_new(self)} (see nnlib.core)")
+        self._pass = calls.stamp
+        calls.depth += 1
+        try:
+            return self.forward(x)
+        finally:
+            calls.depth -= 1
 
     # --- finding parameters and sub-modules -------------------------------
     def children(self):
@@ -77,6 +113,16 @@ class Module:
                 yield value
             elif isinstance(value, (list, tuple)):
                 yield from (v for v in value if isinstance(v, Module))
+
+    def _named_modules(self, prefix=""):
+        """Yield ``(position, module)`` for every sub-module, depth first, e.g. ``("3", relu)``, ``("1.0", lin)``."""
+        for key, value in vars(self).items():
+            items = [(key, value)] if isinstance(value, Module) else (
+                list(enumerate(value)) if isinstance(value, (list, tuple)) else [])
+            for name, item in items:
+                if isinstance(item, Module):
+                    yield f"{prefix}{name}", item
+                    yield from item._named_modules(f"{prefix}{name}.")
 
     def named_parameters(self, prefix=""):
         """Yield ``(name, parameter)`` pairs, e.g. ``("0.weight", p)``."""
@@ -136,6 +182,29 @@ class Module:
         return f"{type(self).__name__}({self.extra_repr()})"
 
 
+class _Calls(threading.local):
+    """The forward pass being run, per thread: how deeply calls are nested, its number, its outermost module.
+
+    Each module called during the pass is stamped with the pass number (``module._pass``); meeting the
+    stamp again means the module is being reused within the pass.
+    """
+
+    depth = 0
+    stamp = None
+    outer = None
+
+
+_calls = _Calls()
+_pass_numbers = itertools.count(1)
+
+
+def _create_new(module):
+    """The advice in the error for a reused module: "create a new ReLU() for each place"."""
+    name = type(module).__name__
+    args = "" if not module.extra_repr() and not isinstance(module, Sequential) else "..."
+    return f"create a new {name}({args}) for each place"
+
+
 class Sequential(Module):
     """Layers applied one after another: ``Sequential(Linear(2, 8, rng=rng), ReLU(), Linear(8, 1, rng=rng))``.
 
@@ -145,9 +214,19 @@ class Sequential(Module):
 
     def __init__(self, *layers):
         for i, layer in enumerate(layers):
+            if isinstance(layer, type) and issubclass(layer, Module):
+                raise TypeError(f"Sequential: layer {i} must be a Module instance, got the class {layer.__name__}; "
+                                f"write {layer.__name__}(...) with parentheses")
             if not isinstance(layer, Module):
                 raise TypeError(f"Sequential: layer {i} must be a Module, got {type(layer).__name__}")
         self.layers = list(layers)
+        first_seen = {}  # id(module) -> its first position
+        for position, module in self._named_modules():
+            first = first_seen.setdefault(id(module), position)
+            if first != position:
+                raise ValueError(f"Sequential: layers {first} and {position} are the same {type(module).__name__} "
+                                 f"object, but a module caches one input for backward, so it can stand in one "
+                                 f"place only; {_create_new(module)} (see nnlib.core)")
 
     def forward(self, x):
         for layer in self.layers:

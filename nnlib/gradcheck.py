@@ -86,7 +86,7 @@ def _check_module(module, x, rtol, eps, rng):
     x_before = x.copy()
 
     # Analytic: back-propagate a random upstream gradient G, i.e. differentiate f = sum(G * module(x)).
-    out = module.forward(x)
+    out = module(x)
     upstream = rng.standard_normal(np.shape(out))
     upstream_before = upstream.copy()
     saved = [p.grad.copy() for _, p in params]
@@ -104,7 +104,7 @@ def _check_module(module, x, rtol, eps, rng):
     _unchanged(f"{name}'s input x", x_before, x)
 
     def f(_):
-        return float(np.sum(upstream * module.forward(x)))
+        return float(np.sum(upstream * module(x)))
 
     _compare(f"{name}: dL/dx (input)", dx, numerical_grad(f, x, eps), rtol)
     for pname, p in params:

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnlib.activations import Tanh
+from nnlib.activations import ReLU, Sigmoid, Tanh
 from nnlib.core import Module, Sequential
 from nnlib.gradcheck import gradcheck
 from nnlib.layers import AvgPool2d, Dropout, Flatten, Linear, MaxPool2d
@@ -354,3 +354,108 @@ def test_linear_and_pools_match_torch():
         ty.backward(torch.from_numpy(g))
         np.testing.assert_allclose(ours(images), ty.detach().numpy(), rtol=1e-12)
         np.testing.assert_allclose(ours.backward(g), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+# --- one module object, one place (see nnlib.core) ---------------------------------------
+
+
+def _issue_models(rng, act):
+    """The two models of the reuse report, built with ``act()`` giving the activation for each place."""
+    return [Sequential(Linear(2, 8, rng=rng), act(), Linear(8, 8, rng=rng), act(), Linear(8, 2, rng=rng)),
+            Sequential(Linear(3, 3, rng=rng), act(), Linear(3, 3, rng=rng), act())]
+
+
+def test_sequential_refuses_a_module_used_twice_naming_both_places():
+    rng = np.random.default_rng(0)
+    relu = ReLU()
+    with pytest.raises(ValueError, match=r"Sequential: layers 1 and 3 are the same ReLU object.*"
+                                         r"create a new ReLU\(\) for each place"):
+        Sequential(Linear(2, 8, rng=rng), relu, Linear(8, 8, rng=rng), relu, Linear(8, 2, rng=rng))
+    with pytest.raises(ValueError, match=r"layers 0 and 2 are the same Linear object.*create a new Linear\(\.\.\.\)"):
+        Sequential(*[Linear(3, 3, rng=rng), Tanh()] * 2)
+    block = Sequential(Linear(3, 3, rng=rng), Tanh())
+    with pytest.raises(ValueError, match=r"layers 0 and 1 are the same Sequential object"):
+        Sequential(block, block)
+    with pytest.raises(ValueError, match=r"layers 0\.1 and 1\.1 are the same Tanh object"):  # inside nested blocks
+        Sequential(block, Sequential(Linear(3, 3, rng=rng), block[1]))
+    with pytest.raises(TypeError, match=r"Sequential: layer 1 must be a Module instance, got the class ReLU"):
+        Sequential(Linear(2, 2, rng=rng), ReLU)
+
+
+class SharedActivation(Module):
+    """The PyTorch idiom ``self.act`` used twice in forward, which nnlib must refuse."""
+
+    def __init__(self, rng):
+        self.fc1, self.fc2, self.act = Linear(2, 4, rng=rng), Linear(4, 2, rng=rng), ReLU()
+
+    def forward(self, x):
+        return self.act(self.fc2(self.act(self.fc1(x))))
+
+    def backward(self, grad_out):
+        return self.fc1.backward(self.act.backward(self.fc2.backward(self.act.backward(grad_out))))
+
+
+def test_a_hand_written_module_calling_one_activation_twice_is_refused_at_forward():
+    x = np.random.default_rng(1).standard_normal((5, 2))
+    model = SharedActivation(np.random.default_rng(0))
+    with pytest.raises(RuntimeError, match=r"SharedActivation\.forward: this ReLU object is used twice in one "
+                                           r"forward pass.*create a new ReLU\(\) for each place"):
+        model(x)
+    with pytest.raises(RuntimeError, match="used twice"):  # gradcheck too, instead of a wrong gradient
+        gradcheck(model, x)
+    # The failed pass leaves nothing behind: the same objects work in valid models afterwards,
+    # and calling one model many times (evaluation, finite differences) is not reuse.
+    fixed = Sequential(model.fc1, model.act, model.fc2, ReLU())
+    for _ in range(3):
+        fixed(x)
+    assert gradcheck(fixed, x)
+
+
+@pytest.mark.parametrize("act", [ReLU, Tanh, Sigmoid])
+def test_the_reported_models_with_a_new_activation_per_place_pass_gradcheck(act):
+    rng = np.random.default_rng(3)
+    for model in _issue_models(rng, act):
+        x = rng.standard_normal((7, model[0].in_features)) + 0.05  # away from ReLU's kink at 0
+        assert gradcheck(model, x)
+
+
+def test_sharing_parameters_rather_than_modules_is_exact():
+    # Weight tying, done the nnlib way: two Linear objects holding the same Parameter objects.
+    # Each adds its share into the shared .grad, so the total is the true gradient.
+    rng = np.random.default_rng(4)
+    first, second = Linear(3, 3, rng=rng), Linear(3, 3, rng=rng)
+    second.weight, second.bias = first.weight, first.bias
+    model = Sequential(first, Tanh(), second, Tanh())
+    assert gradcheck(model, rng.standard_normal((6, 3)))
+
+
+def test_one_body_in_two_models_gives_each_model_its_exact_gradient():
+    # A module may belong to two different models (a pretrained body, then fine-tuned), as long as
+    # each model's forward is followed by its own backward.
+    rng = np.random.default_rng(5)
+    body = Sequential(Linear(4, 6, rng=rng), Tanh())
+    model_a = Sequential(body, Linear(6, 2, rng=rng))
+    model_b = Sequential(body, Linear(6, 3, rng=rng), Tanh())
+    x = rng.standard_normal((5, 4))
+    assert gradcheck(model_a, x) and gradcheck(model_b, x) and gradcheck(model_a, x)
+
+
+def test_a_new_activation_per_place_matches_torch_sharing_one():
+    # In torch a shared nn.ReLU is exact (autograd records each call); nnlib's fix gives the same numbers.
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    ours = _issue_models(rng, ReLU)[0]
+    x, g = rng.standard_normal((9, 2)), rng.standard_normal((9, 2))
+    linears = [torch.nn.Linear(a, b).double() for a, b in [(2, 8), (8, 8), (8, 2)]]
+    with torch.no_grad():
+        for t, mine in zip(linears, ours.layers[::2]):
+            t.weight.copy_(torch.from_numpy(mine.weight.data))
+            t.bias.copy_(torch.from_numpy(mine.bias.data))
+    act = torch.nn.ReLU()
+    theirs = torch.nn.Sequential(linears[0], act, linears[1], act, linears[2])
+    tx = torch.from_numpy(x).requires_grad_()
+    theirs(tx).backward(torch.from_numpy(g))
+    ours(x)
+    np.testing.assert_allclose(ours.backward(g), tx.grad.numpy(), rtol=1e-12)
+    for t, mine in zip(linears, ours.layers[::2]):
+        np.testing.assert_allclose(mine.weight.grad, t.weight.grad.numpy(), rtol=1e-12)
