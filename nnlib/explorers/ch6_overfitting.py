@@ -70,15 +70,20 @@ def true_function(x):
 
 @functools.lru_cache(maxsize=16)
 def poly_data(n_points=12, seed=0):
-    """``n_points`` noisy training points and 200 validation points of sin(πx), x uniform in [-1, 1].
+    """``n_points`` noisy training points and 200 validation points of sin(πx) on [-1, 1].
 
-    Returns ``(x_train, y_train, x_val, y_val)``, 1-D float64 arrays; the noise
-    is Gaussian with standard deviation 0.25. Cached: do not modify the arrays.
+    Validation x are uniform in [-1, 1]. Training x are stratified: one
+    uniform draw in each of ``n_points`` equal subintervals of [-1, 1], so
+    every training set, small or large, covers the interval (no validation
+    point lies farther than 2/n_points from a training point), and errors
+    measure interpolation rather than extrapolation. Returns
+    ``(x_train, y_train, x_val, y_val)``, 1-D float64 arrays; the noise is
+    Gaussian with standard deviation 0.25. Cached: do not modify the arrays.
     """
     rng = np.random.default_rng(seed)
     x_val = rng.uniform(-1, 1, _POLY_VAL)
     y_val = true_function(x_val) + _POLY_NOISE * rng.standard_normal(_POLY_VAL)
-    x = rng.uniform(-1, 1, n_points)
+    x = -1.0 + 2.0 * (np.arange(n_points) + rng.uniform(size=n_points)) / n_points
     y = true_function(x) + _POLY_NOISE * rng.standard_normal(n_points)
     return x, y, x_val, y_val
 
@@ -298,6 +303,201 @@ def weight_stats(w):
     }
 
 
+# --------------------------------------------------------------------------
+# Many small MLPs at once (the chapter's multi-seed experiments)
+# --------------------------------------------------------------------------
+_PARAM_NAMES = ("W1", "b1", "W2", "b2")
+
+
+@dataclass
+class Runs:
+    """``R`` networks ``Linear(d, H) → ReLU → [Dropout] → Linear(H, K)`` trained together by ``train_mlps``.
+
+    ``params`` and ``best`` are lists ``[W1 (R, H, d), b1 (R, H), W2 (R, K, H), b2 (R, K)]``
+    (nnlib's ``(out, in)`` layout): after the last epoch, and at the evaluated
+    epoch with the lowest validation loss (``best_epoch``, counted from 1).
+    ``train_loss`` (R, epochs) is each epoch's mean minibatch cross-entropy in
+    train mode (penalty excluded); ``val_loss`` and ``val_acc`` (R, evals) are
+    measured in eval mode after the epochs in ``eval_epochs``.
+    """
+
+    params: list
+    train_loss: np.ndarray
+    eval_epochs: np.ndarray
+    val_loss: np.ndarray
+    val_acc: np.ndarray
+    best: list
+    best_epoch: np.ndarray
+
+
+def mlp_logits(params, X):
+    """Eval-mode outputs of stacked networks: ``params`` as in ``Runs``, ``X`` (N, d) or (R, N, d) → (R, N, K)."""
+    W1, b1, W2, b2 = params
+    h = np.matmul(X, W1.transpose(0, 2, 1))
+    h += b1[:, None, :]
+    np.maximum(h, 0.0, out=h)
+    z = np.matmul(h, W2.transpose(0, 2, 1))
+    z += b2[:, None, :]
+    return z
+
+
+def _cross_entropy(z, y):
+    """Mean cross-entropy of logits z (R, N, K) against labels y (R, N) or (N,): per network (R,), and softmax."""
+    shifted = z - z.max(axis=2, keepdims=True)
+    e = np.exp(shifted)
+    e_sum = e.sum(axis=2, keepdims=True)
+    y = np.broadcast_to(y, z.shape[:2])
+    picked = np.take_along_axis(shifted, y[..., None], axis=2)[..., 0]
+    return (np.log(e_sum[..., 0]) - picked).mean(axis=1), e / e_sum
+
+
+def evaluate_mlps(params, X, y):
+    """Eval-mode cross-entropy and accuracy of stacked networks on (X, y): two arrays (R,)."""
+    z = mlp_logits(params, X)
+    loss, _ = _cross_entropy(z, y)
+    return loss, (z.argmax(axis=2) == y).mean(axis=1)
+
+
+def _per_model(name, value, R):
+    value = np.asarray(value, dtype=np.float64)
+    if value.ndim > 1 or (value.ndim == 1 and value.shape[0] != R):
+        raise ValueError(f"train_mlps: {name} must be a number or one value per network ({R}), "
+                         f"got shape {value.shape}")
+    return np.broadcast_to(value, (R,)).copy()
+
+
+def train_mlps(X, y, seeds, *, hidden=HIDDEN, n_out=10, p=0.0, lam=0.0, lr=LR, momentum=MOMENTUM,
+               optimizer="sgd", betas=(0.9, 0.999), eps=1e-8, epochs=EPOCHS, batch_size=BATCH_SIZE, val=None,
+               eval_every=1, init=None, trainable=_PARAM_NAMES):
+    """Train one network per seed, all at once, with the same arithmetic as ``make_mlp`` + ``fit``.
+
+    Network r is ``make_mlp(hidden, p[r], rng=np.random.default_rng(seeds[r]))``,
+    and that generator then draws its batch order and dropout masks exactly
+    as ``fit`` does, so a network here ends where ``train_mlp`` /
+    ``fit`` would (to rounding). The stacked arithmetic is what makes dozens
+    of seeds and settings affordable.
+
+    * ``X`` (N, d), ``y`` (N,): one training set for all; or (R, N, d), (R, N): one each.
+    * ``p``, ``lam``, ``lr``: a number, or one value per network.
+    * ``optimizer``: ``"sgd"`` (``SGD(lr, momentum)`` with ``L2Penalty(lam)``: λ·w on
+      the weights, not the biases), ``"adam"`` (``Adam`` with the same L2 penalty
+      folded into the gradient) or ``"adamw"`` (``AdamW``'s decoupled decay
+      w ← w − lr·λ·w on the weights, then Adam's step).
+    * ``val=(X_val, y_val)``: measured every ``eval_every`` epochs (and after the
+      last); ``Runs.best`` keeps the weights with the lowest validation loss
+      (early stopping with unlimited patience).
+    * ``init``: a list like ``Runs.params`` whose non-None entries replace
+      the initial weights (fine-tuning from a pretrained network); only the
+      parameters named in ``trainable`` are updated.
+    """
+    seeds = [int(s) for s in seeds]
+    R = len(seeds)
+    if R == 0:
+        raise ValueError("train_mlps: seeds must name at least one network, got []")
+    if optimizer not in ("sgd", "adam", "adamw"):
+        raise ValueError(f"train_mlps: optimizer must be 'sgd', 'adam' or 'adamw', got {optimizer!r}")
+    unknown = set(trainable) - set(_PARAM_NAMES)
+    if unknown:
+        raise ValueError(f"train_mlps: trainable must name parameters among {_PARAM_NAMES}, got {sorted(unknown)}")
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    shared = X.ndim == 2
+    if not (X.ndim in (2, 3) and y.shape == X.shape[:-1] and (shared or X.shape[0] == R)):
+        raise ValueError(f"train_mlps: X must be (N, d) with y (N,), or (R, N, d) with y (R, N) for R = {R} "
+                         f"networks, got X {X.shape} and y {y.shape}")
+    p, lam, lr = (_per_model(n, v, R) for n, v in (("p", p), ("lam", lam), ("lr", lr)))
+    n, d = X.shape[-2:]
+    rngs, stacks = [], []
+    for seed, rate in zip(seeds, p):
+        rng = np.random.default_rng(seed)
+        stacks.append([q.data for q in make_mlp(hidden, rate, rng=rng, n_in=d, n_out=n_out).parameters()])
+        rngs.append(rng)
+    params = [np.stack([s[i] for s in stacks]) for i in range(4)]
+    if init is not None:
+        for i, value in enumerate(init):
+            if value is not None:
+                params[i] = np.array(np.broadcast_to(value, params[i].shape), dtype=np.float64)
+    train_idx = [i for i, name in enumerate(_PARAM_NAMES) if name in trainable]
+    state = {i: [np.zeros_like(params[i]), np.zeros_like(params[i])] for i in train_idx}
+    shape = {i: (R,) + (1,) * (params[i].ndim - 1) for i in range(4)}
+    dropping = np.flatnonzero(p > 0)
+    scale = 1.0 / (1.0 - p)
+    rows = np.arange(R)[:, None]
+    train_loss = np.zeros((R, epochs))
+    eval_epochs = [e for e in range(1, epochs + 1) if e % eval_every == 0 or e == epochs] if val is not None else []
+    val_loss = np.full((R, len(eval_epochs)), np.nan)
+    val_acc = np.full((R, len(eval_epochs)), np.nan)
+    best = [a.copy() for a in params]
+    best_epoch = np.zeros(R, dtype=int)
+    best_loss = np.full(R, np.inf)
+    beta1, beta2 = betas
+    step = 0
+    for epoch in range(1, epochs + 1):
+        orders = np.stack([rng.permutation(n) for rng in rngs])
+        for start in range(0, n, batch_size):
+            idx = orders[:, start:start + batch_size]
+            B = idx.shape[1]
+            Xb, yb = (X[idx], y[idx]) if shared else (X[rows, idx], y[rows, idx])
+            W1, b1, W2, b2 = params
+            z1 = np.matmul(Xb, W1.transpose(0, 2, 1))
+            z1 += b1[:, None, :]
+            h = np.maximum(z1, 0.0)
+            if dropping.size:
+                mask = np.ones((R, B, hidden))
+                for r in dropping:
+                    mask[r] = (rngs[r].random((B, hidden)) >= p[r]) * scale[r]
+                h *= mask
+            z2 = np.matmul(h, W2.transpose(0, 2, 1))
+            z2 += b2[:, None, :]
+            loss, g2 = _cross_entropy(z2, yb)
+            train_loss[:, epoch - 1] += loss * B
+            g2[rows, np.arange(B), yb] -= 1.0
+            g2 /= B
+            grads = {2: np.matmul(g2.transpose(0, 2, 1), h), 3: g2.sum(axis=1)}
+            if 0 in train_idx or 1 in train_idx:
+                gh = np.matmul(g2, W2)
+                if dropping.size:
+                    gh *= mask
+                gh *= z1 > 0
+                grads[0] = np.matmul(gh.transpose(0, 2, 1), Xb) if 0 in train_idx else None
+                grads[1] = gh.sum(axis=1)
+            step += 1
+            for i in train_idx:
+                a, g = params[i], grads[i]
+                decay = lam.reshape(shape[i]) if i in (0, 2) and lam.any() else None
+                rate = lr.reshape(shape[i])
+                if decay is not None and optimizer != "adamw":
+                    g = g + decay * a  # L2: λ·w joins the gradient
+                if optimizer == "sgd":
+                    v = state[i][0]
+                    v *= momentum  # torch: b ← μ·b + g (b starts at zero, so at the first gradient)
+                    v += g
+                    a -= rate * v
+                    continue
+                if decay is not None and optimizer == "adamw":  # w ← w − lr·λ·w
+                    a *= 1.0 - rate * decay
+                m, v = state[i]
+                m *= beta1
+                m += (1.0 - beta1) * g
+                v *= beta2
+                v += (g * g) * (1.0 - beta2)
+                denom = np.sqrt(v) / (1.0 - beta2 ** step) ** 0.5 + eps
+                a -= (rate / (1.0 - beta1 ** step)) * (m / denom)
+        train_loss[:, epoch - 1] /= n
+        if epoch in eval_epochs:
+            k = eval_epochs.index(epoch)
+            val_loss[:, k], val_acc[:, k] = evaluate_mlps(params, *val)
+            better = val_loss[:, k] < best_loss
+            best_loss[better] = val_loss[better, k]
+            best_epoch[better] = epoch
+            for b, a in zip(best, params):
+                b[better] = a[better]
+    return Runs(params, train_loss, np.array(eval_epochs), val_loss, val_acc, best, best_epoch)
+
+
+__all__ += ["Runs", "train_mlps", "mlp_logits", "evaluate_mlps"]
+
+
 def penalty_sweep(lams=tuple(LAMBDAS), seed=0, penalty="l2"):
     """``train_mlp`` for each λ in ``lams`` (cached runs): a list of ``Run``."""
     return [train_mlp(lam=lam, penalty=penalty, seed=seed) for lam in lams]
@@ -305,8 +505,14 @@ def penalty_sweep(lams=tuple(LAMBDAS), seed=0, penalty="l2"):
 
 @functools.lru_cache(maxsize=4)
 def dropout_sweep(rates=tuple(DROPOUT_RATES), seeds=SEEDS):
-    """Final validation accuracies for every dropout rate and seed: an array (len(rates), len(seeds))."""
-    return np.array([[train_mlp(p=p, seed=s).history.val_acc[-1] for s in seeds] for p in rates])
+    """Final validation accuracies for every dropout rate and seed: an array (len(rates), len(seeds)).
+
+    The runs are ``train_mlp(p=p, seed=s)``'s, trained together by ``train_mlps`` (same numbers, to rounding).
+    """
+    X, y, X_val, y_val = digits_task()
+    runs = train_mlps(X, y, [s for _ in rates for s in seeds], p=np.repeat(rates, len(seeds)),
+                      val=(X_val, y_val), eval_every=EPOCHS)
+    return runs.val_acc[:, -1].reshape(len(rates), len(seeds))
 
 
 _HIST_BINS = np.linspace(-0.8, 0.8, 65)
