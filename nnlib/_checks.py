@@ -95,3 +95,22 @@ def check_rng(where, rng):
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
         return np.random.default_rng(int(rng))
     raise TypeError(f"{where}: rng must be a numpy.random.Generator or an int seed, got {type(rng).__name__}")
+
+
+def check_not_class(where, name, value, example):
+    """Raise TypeError if ``value`` is a class where an instance is needed.
+
+    For example ``fit(model, CrossEntropyLoss, ...)`` instead of
+    ``CrossEntropyLoss()``; ``example`` shows the expected call.
+    """
+    if isinstance(value, type):
+        raise TypeError(f"{where}: {name} must be an instance such as {example}, got the class {value.__name__}; "
+                        f"create one with {value.__name__}(...)")
+    return value
+
+
+def check_flag(where, name, value):
+    """Return ``value`` as a bool if it is True or False (numpy bools too), else raise TypeError."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{where}: {name} must be True or False, got {value!r}")
+    return bool(value)

@@ -32,10 +32,13 @@ __all__ = [
 ]
 
 
-def _as_float(x):
-    """``x`` as a float array (ints and numbers become float64; float32 stays float32)."""
+def _as_float(where, x):
+    """``x`` as a float array (bools, ints and numbers become float64; float32 stays float32)."""
     x = np.asarray(x)
     if x.dtype.kind != "f":
+        if x.dtype.kind not in "biu":  # None, strings, complex: no silent NaN or cast
+            got = type(x[()]).__name__ if x.dtype.kind == "O" and x.ndim == 0 else f"dtype {x.dtype}"
+            raise TypeError(f"{where}: x must be a real number or an array of real numbers, got {got}")
         x = x.astype(np.float64)
     return x
 
@@ -57,7 +60,7 @@ def sigmoid(x):
     σ(x) = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0. So
     ``sigmoid(np.array([-1e4, 1e4]))`` is ``[0., 1.]`` with no warning.
     """
-    x = _as_float(x)
+    x = _as_float("sigmoid", x)
     e = np.exp(-np.abs(x))
     r = 1 / (1 + e)
     return _result(np.where(x >= 0, r, e * r))
@@ -69,7 +72,7 @@ def sigmoid_grad(x):
     Computed as e / (1 + e)^2 with e = e^(-|x|) (the same value, since σ' is
     symmetric), which stays accurate for large |x| where 1 - σ(x) rounds to 0.
     """
-    x = _as_float(x)
+    x = _as_float("sigmoid_grad", x)
     e = np.exp(-np.abs(x))
     return _result(e / (1 + e) ** 2)
 
@@ -80,12 +83,12 @@ def tanh(x):
     Derivative: tanh'(x) = 1 - tanh(x)^2, at most 1 (at x = 0).
     It is a rescaled sigmoid, tanh(x) = 2 σ(2x) - 1, but centred on zero.
     """
-    return _result(np.tanh(_as_float(x)))
+    return _result(np.tanh(_as_float("tanh", x)))
 
 
 def tanh_grad(x):
     """The derivative of tanh: tanh'(x) = 1 - tanh(x)^2, range (0, 1]."""
-    t = np.tanh(_as_float(x))
+    t = np.tanh(_as_float("tanh_grad", x))
     return _result(1 - t * t)
 
 
@@ -95,12 +98,12 @@ def relu(x):
     Derivative: 1 for x > 0 and 0 for x < 0. At x = 0 it is undefined; like
     PyTorch we use 0.
     """
-    return _result(np.maximum(_as_float(x), 0))
+    return _result(np.maximum(_as_float("relu", x), 0))
 
 
 def relu_grad(x):
     """The derivative of relu: 1 where x > 0, else 0 (0 at x = 0, as in PyTorch)."""
-    x = _as_float(x)
+    x = _as_float("relu_grad", x)
     return _result((x > 0).astype(x.dtype))
 
 
@@ -110,14 +113,14 @@ def leaky_relu(x, negative_slope=0.01):
     Range (-inf, inf) for a > 0. Derivative: 1 for x > 0 and a for x < 0 (a at
     x = 0). The small slope keeps a gradient flowing for negative inputs.
     """
-    x = _as_float(x)
+    x = _as_float("leaky_relu", x)
     a = check_number("leaky_relu", "negative_slope", negative_slope)
     return _result(np.where(x > 0, x, x * a))
 
 
 def leaky_relu_grad(x, negative_slope=0.01):
     """The derivative of the leaky ReLU: 1 where x > 0, else ``negative_slope``."""
-    x = _as_float(x)
+    x = _as_float("leaky_relu_grad", x)
     a = check_number("leaky_relu_grad", "negative_slope", negative_slope)
     one, slope = x.dtype.type(1), x.dtype.type(a)
     return _result(np.where(x > 0, one, slope))

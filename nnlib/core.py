@@ -48,6 +48,8 @@ class Parameter:
 
     def __init__(self, data):
         data = np.asarray(data)
+        if data.dtype.kind not in "biuf":  # complex would lose its imaginary part, objects would become NaN
+            raise TypeError(f"Parameter: data must hold real numbers (bool, int or float), got dtype {data.dtype}")
         if not np.issubdtype(data.dtype, np.floating):
             data = data.astype(np.float64)
         self.data = data
@@ -63,8 +65,11 @@ class Parameter:
         return self.data.size
 
     def zero_grad(self):
-        """Set the gradient to zero, in place."""
-        self.grad.fill(0)
+        """Set the gradient to zero, in place (or to a new zero array if it was set to None)."""
+        if self.grad is None:
+            self.grad = np.zeros_like(self.data)
+        else:
+            self.grad.fill(0)
 
     def __repr__(self):
         frozen = "" if self.requires_grad else ", frozen"
@@ -95,9 +100,9 @@ class Module:
         if calls.depth == 0:  # an outermost call starts a new pass
             calls.stamp, calls.outer = next(_pass_numbers), self
         elif self.__dict__.get("_pass") == calls.stamp:
-            raise RuntimeError(f"{type(calls.outer).__name__}.forward: this {type(self).__name__} object is used "
-                               f"twice in one forward pass, but it caches one input for backward; "
-                               f"{_create_new(self)} (see nnlib.core)")
+            raise RuntimeError(f"{type(calls.outer).__name__}.forward: each module must be called once per forward "
+                               f"pass, got this {type(self).__name__} object called twice; it caches one input for "
+                               f"backward: {_create_new(self)} (see nnlib.core)")
         self._pass = calls.stamp
         calls.depth += 1
         try:
@@ -224,9 +229,9 @@ class Sequential(Module):
         for position, module in self._named_modules():
             first = first_seen.setdefault(id(module), position)
             if first != position:
-                raise ValueError(f"Sequential: layers {first} and {position} are the same {type(module).__name__} "
-                                 f"object, but a module caches one input for backward, so it can stand in one "
-                                 f"place only; {_create_new(module)} (see nnlib.core)")
+                raise ValueError(f"Sequential: layers {first} and {position} must be different objects, got the same "
+                                 f"{type(module).__name__} object twice; a module caches one input for backward, "
+                                 f"so it can stand in one place only: {_create_new(module)} (see nnlib.core)")
 
     def forward(self, x):
         for layer in self.layers:

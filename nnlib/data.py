@@ -343,7 +343,8 @@ class StandardScaler:
 
     def _check_fitted(self, where, X):
         if self.mean_ is None:
-            raise RuntimeError(f"{where}: this StandardScaler is not fitted yet; call fit(X_train) first")
+            method = where.split(".")[-1]
+            raise RuntimeError(f"{where}: this StandardScaler is not fitted yet; call fit(X_train) before {method}")
         check_array(where, "X", X, shape=(None, self.n_features_in_))
 
     def transform(self, X):

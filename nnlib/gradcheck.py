@@ -15,6 +15,8 @@ The check uses the relative error of the whole tensor,
 with a the analytic (backward) gradient and n the numerical one.
 """
 
+import numbers
+
 import numpy as np
 
 from nnlib._checks import check_array, check_number, check_rng
@@ -34,9 +36,12 @@ def numerical_grad(f, x, eps=1e-6):
     place, one entry at a time, and always restored, so ``f`` may also read x
     indirectly (for example a layer's weight array). Costs 2 * x.size calls of f.
     """
+    if not callable(f):
+        raise TypeError(f"numerical_grad: f must be a function of x that returns a number, got {type(f).__name__}")
     check_array("numerical_grad", "x", x, finite=False)
     eps = check_number("numerical_grad", "eps", eps, low=0, low_open=True)
     grad = np.zeros(x.shape, dtype=np.float64)
+    checked = False  # whether f's first value has been checked to be a number
     for i in np.ndindex(x.shape):
         old = x[i]
         try:
@@ -46,8 +51,21 @@ def numerical_grad(f, x, eps=1e-6):
             f_minus = f(x)
         finally:
             x[i] = old
+        if not checked:
+            _check_scalar_output(f_plus)
+            checked = True
         grad[i] = (f_plus - f_minus) / (2 * eps)
     return grad
+
+
+def _check_scalar_output(value):
+    """Raise TypeError unless ``value`` (what f returned) is a single real number."""
+    if np.ndim(value) != 0:
+        raise TypeError(f"numerical_grad: f must return a single real number (e.g. a loss), got an array of shape "
+                        f"{np.shape(value)}; for a vector-valued f check sum(G * f(x)) for a random G")
+    if isinstance(value, (str, bytes, bool)) or not isinstance(value, (numbers.Real, np.ndarray)) \
+            or np.iscomplexobj(value):
+        raise TypeError(f"numerical_grad: f must return a single real number (e.g. a loss), got {value!r}")
 
 
 def _require_float64(what, x):
@@ -214,6 +232,9 @@ def gradcheck(fn, *inputs, sample_weight=None, rtol=1e-6, eps=1e-6, rng=0):
         if inputs or sample_weight is not None:
             raise TypeError("gradcheck: a Penalty is checked as gradcheck(penalty), with no other arguments")
         _check_penalty(fn, rtol, eps)
+    elif isinstance(fn, type):
+        raise TypeError(f"gradcheck: fn must be a Module, Loss or Penalty instance, got the class {fn.__name__}; "
+                        f"create one first, e.g. {fn.__name__}(...)")
     else:
         raise TypeError(f"gradcheck: fn must be a Module, Loss or Penalty, got {type(fn).__name__}")
     return True

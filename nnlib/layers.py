@@ -129,6 +129,9 @@ class Linear(Module):
         return text
 
 
+_DRAWABLE = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 class Dropout(Module):
     """Inverted dropout: during training, zero each input with probability ``p``.
 
@@ -146,8 +149,9 @@ class Dropout(Module):
         Probability of dropping a unit (default 0.5).
     rng : numpy.random.Generator or int
         Source of the masks (keyword only, required). The same seed gives the
-        same masks. Masks are drawn in the input's dtype, so a float32 and a
-        float64 network see different (equally random) masks.
+        same masks. Masks are drawn in the input's dtype (float16 inputs in
+        float64), so a float32 and a float64 network see different (equally
+        random) masks.
     """
 
     def __init__(self, p=0.5, *, rng):
@@ -163,7 +167,8 @@ class Dropout(Module):
         if not self.training or self.p == 0:
             self._mask = None
             return x
-        keep = self.rng.random(x.shape, dtype=x.dtype) >= self.p  # True with probability 1 - p
+        draw = x.dtype if x.dtype in _DRAWABLE else np.float64  # numpy draws only float32 or float64
+        keep = self.rng.random(x.shape, dtype=draw) >= self.p  # True with probability 1 - p
         self._mask = keep * x.dtype.type(1.0 / (1.0 - self.p))
         return x * self._mask
 
@@ -249,7 +254,8 @@ class MaxPool2d(_Pool2d):
 
     def forward(self, x):
         windows = self._windows(x)
-        flat = windows.reshape(*windows.shape[:4], -1)  # (N, C, H_out, W_out, kh*kw)
+        kh, kw = self.kernel_size
+        flat = windows.reshape(*windows.shape[:4], kh * kw)  # (N, C, H_out, W_out, kh*kw); N = 0 is fine
         self._argmax = flat.argmax(axis=-1)  # first maximum on ties
         return np.take_along_axis(flat, self._argmax[..., None], axis=-1)[..., 0]
 
@@ -270,12 +276,22 @@ class AvgPool2d(_Pool2d):
     the output, so each receives G[n, c, r, s] / (kh*kw). Overlapping windows
     add up.
 
+    Extremes: a window of values near 1e308 whose sum overflows still gets its
+    (representable) mean; a window holding both +inf and −inf has no mean and
+    gives NaN, as in PyTorch, without a warning.
+
     ``kernel_size`` and ``stride`` are an int or a pair (kh, kw); ``stride``
     defaults to ``kernel_size`` (non-overlapping windows).
     """
 
     def forward(self, x):
-        return self._windows(x).mean(axis=(-2, -1))
+        windows = self._windows(x)
+        with np.errstate(over="ignore", invalid="ignore"):  # inf - inf is NaN, as in PyTorch; no warning
+            y = windows.mean(axis=(-2, -1))
+        if not np.isfinite(y).all() and np.isfinite(x).all():  # the window's sum overflowed, not its mean
+            kh, kw = self.kernel_size
+            y = (windows / (kh * kw)).sum(axis=(-2, -1))
+        return y
 
     def backward(self, grad_out):
         g = self._check_backward(grad_out)

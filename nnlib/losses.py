@@ -19,6 +19,8 @@ the mean then becomes the weighted mean sum_i s_i l_i / sum_i s_i.
 parameters; they add their gradient straight into ``p.grad``.
 """
 
+import numbers
+
 import numpy as np
 
 from nnlib._checks import check_array, check_labels, check_number
@@ -41,15 +43,29 @@ __all__ = [
 # --- softmax --------------------------------------------------------------------
 
 
-def _check_logits(where, z):
+def _check_logits(where, z, axis):
+    """z as a float array (ints become float64), finite, with at least one entry along ``axis``; and the axis."""
     z = np.asarray(z)
     if z.dtype.kind in "biu":
         z = z.astype(np.float64)
-    return check_array(where, "z", z)
+    elif z.dtype.kind != "f":
+        got = type(z[()]).__name__ if z.dtype.kind == "O" and z.ndim == 0 else f"dtype {z.dtype}"
+        raise TypeError(f"{where}: z must be an array of real numbers, got {got}")
+    check_array(where, "z", z)
+    if z.ndim == 0:
+        raise ValueError(f"{where}: z must have at least one dimension (one score per class), got a single number")
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"{where}: axis must be an int, got {axis!r}")
+    if not -z.ndim <= axis < z.ndim:
+        raise ValueError(f"{where}: axis must be in [{-z.ndim}, {z.ndim - 1}] for z of shape {z.shape}, got {axis}")
+    if z.shape[axis] == 0:
+        raise ValueError(f"{where}: z must have at least one class along axis {axis}, got shape {z.shape}")
+    return z, int(axis)
 
 
 def _log_softmax(z, axis):
-    shifted = z - z.max(axis=axis, keepdims=True)  # the largest entry becomes 0, so exp() cannot overflow
+    with np.errstate(over="ignore"):  # z - max(z) may overflow to -inf (e.g. -1e308 - 1e308): exp gives 0, exactly
+        shifted = z - z.max(axis=axis, keepdims=True)  # the largest entry becomes 0, so exp() cannot overflow
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
@@ -59,12 +75,14 @@ def softmax(z, axis=-1):
     The outputs are positive and sum to 1: a probability for each class.
     Adding the same constant to every z_k does not change the result, so it
     is computed as softmax(z - max(z)): the largest exponent is e^0 = 1 and
-    nothing overflows, even for z = 1e4.
+    nothing overflows, even for z = 1e4 (or ±1e308, where z - max(z) rounds
+    to -inf and its probability to exactly 0, with no warning).
 
     Derivative (the Jacobian): d softmax_k / d z_j = p_k (δ_kj - p_j).
     """
-    z = _check_logits("softmax", z)
-    shifted = z - z.max(axis=axis, keepdims=True)
+    z, axis = _check_logits("softmax", z, axis)
+    with np.errstate(over="ignore"):  # see log_softmax: an overflow to -inf is exact here
+        shifted = z - z.max(axis=axis, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=axis, keepdims=True)
 
@@ -73,13 +91,18 @@ def log_softmax(z, axis=-1):
     """log softmax(z)_k = z_k - log sum_j e^(z_j), along ``axis`` (default: the last).
 
     Computed with the log-sum-exp trick, m = max(z):
-    log sum_j e^(z_j) = m + log sum_j e^(z_j - m), so it is finite for any
-    finite z (taking log(softmax(z)) instead gives -inf once a probability
-    underflows to 0).
+    log sum_j e^(z_j) = m + log sum_j e^(z_j - m), so it is finite for
+    finite z whenever the true value fits in a float (taking log(softmax(z))
+    instead gives -inf once a probability underflows to 0, near z_k - m < -745).
+
+    Limit: the result is z_k - m plus a term in [0, log C], so it is below
+    -1.8e308 (the most negative float64) when z_k - m is, for example z =
+    [1e308, -1e308] (true value -2e308). That entry is then -inf, with no
+    warning; in float32 the same happens below -3.4e38.
 
     Derivative: d log softmax_k / d z_j = δ_kj - softmax_j(z).
     """
-    return _log_softmax(_check_logits("log_softmax", z), axis)
+    return _log_softmax(*_check_logits("log_softmax", z, axis))
 
 
 # --- checks shared by the losses ------------------------------------------------
@@ -264,7 +287,9 @@ class CrossEntropyLoss(Loss):
         l_i = -log softmax(z_i)[y_i] = -z_i[y_i] + log sum_k e^(z_ik),
 
     computed with log-sum-exp: with m_i = max_k z_ik and e_ik = e^(z_ik - m_i),
-    l_i = log sum_k e_ik - (z_i[y_i] - m_i), finite for any finite logits. Then
+    l_i = log sum_k e_ik - (z_i[y_i] - m_i), finite for finite logits whenever the
+    loss itself fits in a float (at logits such as ±1e308 a loss of 2e308 is inf,
+    without a warning; its gradient stays exact). Then
 
         dl_i/dz_i = softmax(z_i) - onehot(y_i),   softmax(z_i)_k = e_ik / sum_j e_ij:
 
@@ -303,14 +328,18 @@ class CrossEntropyLoss(Loss):
         if s is not None:
             c = s if c is None else c * s
 
-        shifted = z - z.max(axis=1, keepdims=True)  # z_ik - m_i: the largest entry of each row becomes 0
+        with np.errstate(over="ignore"):  # z_ik - m_i below -1.8e308 becomes -inf: e_ik = 0, exactly
+            shifted = z - z.max(axis=1, keepdims=True)  # z_ik - m_i: the largest entry of each row becomes 0
         e = np.exp(shifted)  # e_ik, in (0, 1]: cannot overflow
         e_sum = e.sum(axis=1, keepdims=True)  # sum_k e_ik, in [1, C]
         rows = np.arange(n)
         nll = np.log(e_sum[:, 0]) - shifted[rows, y]  # l_i = log sum_k e_ik - (z_i[y_i] - m_i)
         if c is None:
             coef = 1.0 / n  # plain mean
-            loss = float(nll.sum()) / n
+            with np.errstate(over="ignore"):
+                total = nll.sum()
+            overflowed = np.isinf(total) and np.isfinite(nll).all()  # the sum overflows, the mean need not
+            loss = float(np.sum(nll / n)) if overflowed else float(total) / n
         else:
             total = c.sum()
             if total == 0:
@@ -391,7 +420,11 @@ class BCEWithLogitsLoss(Loss):
         if w is not None:
             loss = w * loss
         self._cache = (z, y, e, factor, w, norm)
-        return float(loss.sum() / norm)
+        with np.errstate(over="ignore"):
+            total = loss.sum()
+        if np.isinf(total) and np.isfinite(loss).all():  # the sum overflows (logits near ±1e308), the mean need not
+            return float(np.sum(loss / norm))
+        return float(total / norm)
 
     def backward(self):
         z, y, e, factor, w, norm = self._saved()
@@ -436,7 +469,9 @@ class CombinedLoss(Loss):
             raise ValueError(f"{where}: losses must contain at least one loss, got an empty list")
         for k, loss in enumerate(losses):
             if not isinstance(loss, Loss):
-                raise TypeError(f"{where}: losses[{k}] must be a Loss, got {type(loss).__name__}")
+                got = f"the class {loss.__name__}; create one with {loss.__name__}()" if isinstance(loss, type) \
+                    else type(loss).__name__
+                raise TypeError(f"{where}: losses[{k}] must be a Loss, such as MSELoss(); got {got}")
         if len({id(loss) for loss in losses}) != len(losses):
             raise ValueError(
                 f"{where}: each part needs its own loss object (one object cannot cache two forward passes)"
@@ -491,7 +526,13 @@ class Penalty:
         where = type(self).__name__
         if isinstance(params, Module):
             params = params.parameters()
-        params = list(params)
+        if callable(params):
+            raise TypeError(f"{where}: params must be an iterable of Parameters, got the method or function "
+                            f"{getattr(params, '__name__', params)!r}; call it: model.parameters()")
+        try:
+            params = list(params)
+        except TypeError:
+            raise TypeError(f"{where}: params must be an iterable of Parameters, got {type(params).__name__}") from None
         for k, p in enumerate(params):
             if not isinstance(p, Parameter):
                 raise TypeError(f"{where}: params[{k}] must be a Parameter, got {type(p).__name__}")

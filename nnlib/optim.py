@@ -25,16 +25,10 @@ weight decay), before its Adam step.
 
 import numpy as np
 
-from ._checks import check_number
+from ._checks import check_flag, check_number
 from .core import Module, Parameter
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW"]
-
-
-def _check_flag(where, name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{where}: {name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 def _add_scaled(y, x, a, tmp):
@@ -54,8 +48,9 @@ class Optimizer:
     ``state[p]`` is a dict holding what the optimizer remembers about ``p``
     (step count, moving averages), with PyTorch's key names.
 
-    ``step()`` skips frozen parameters (``requires_grad = False``) and updates
-    the others in place, in their own dtype (float32 stays float32).
+    ``step()`` skips frozen parameters (``requires_grad = False``) and those
+    whose ``grad`` is None (as PyTorch does), and updates the others in place,
+    in their own dtype (float32 stays float32).
 
     Non-finite gradients: ``step()`` does not check for them. A NaN or inf in a
     gradient is carried into the parameters, as in PyTorch, and no warning is
@@ -75,6 +70,9 @@ class Optimizer:
                             "pass model.parameters()")
         if isinstance(params, Parameter):
             raise TypeError(f"{where}: params must be an iterable of Parameters, got a single Parameter; pass [p]")
+        if callable(params) and getattr(params, "__name__", "") == "parameters":
+            raise TypeError(f"{where}: params must be an iterable of Parameters, got the method model.parameters; "
+                            "call it: model.parameters()")
         try:
             params = list(params)
         except TypeError:
@@ -102,18 +100,21 @@ class Optimizer:
         self._lr = check_number(type(self).__name__, "lr", value, low=0)
 
     def zero_grad(self):
-        """Set every parameter's gradient to zero, in place."""
+        """Set every parameter's gradient to zero, in place (a gradient set to None becomes zeros again)."""
         for p in self.params:
-            p.grad.fill(0)
+            p.zero_grad()
 
     def step(self):
         """Update every trainable parameter once, in place, from its ``.grad``."""
         decay = 0 if self._decoupled_weight_decay else self.weight_decay
         with np.errstate(all="ignore"):  # a NaN/inf gradient propagates silently (see the class docstring)
             for p in self.params:
-                if not p.requires_grad:
-                    continue
                 g = p.grad
+                if not p.requires_grad or g is None:  # frozen, or no gradient (p.grad = None): skipped, as in torch
+                    continue
+                if not isinstance(g, np.ndarray):
+                    raise TypeError(f"{type(self).__name__}.step: p.grad must be a numpy array or None, "
+                                    f"got {type(g).__name__}")
                 if g.shape != p.data.shape:
                     raise ValueError(f"{type(self).__name__}.step: p.grad must have shape {p.data.shape} "
                                      f"like its parameter, got {g.shape}")
@@ -172,7 +173,7 @@ class SGD(Optimizer):
         super().__init__(params, lr, weight_decay)
         self.momentum = check_number("SGD", "momentum", momentum, low=0, high=1, high_open=True)
         self.dampening = check_number("SGD", "dampening", dampening, low=0, high=1)
-        self.nesterov = _check_flag("SGD", "nesterov", nesterov)
+        self.nesterov = check_flag("SGD", "nesterov", nesterov)
         if self.nesterov and (self.momentum == 0 or self.dampening != 0):
             raise ValueError("SGD: nesterov=True requires momentum in (0, 1) and dampening = 0, "
                              f"got momentum={momentum!r}, dampening={dampening!r}")
@@ -216,7 +217,7 @@ class Adagrad(Optimizer):
         self.lr_decay = check_number("Adagrad", "lr_decay", lr_decay, low=0)
         self.initial_accumulator_value = check_number(
             "Adagrad", "initial_accumulator_value", initial_accumulator_value, low=0)
-        self.eps = check_number("Adagrad", "eps", eps, low=0)
+        self.eps = check_number("Adagrad", "eps", eps, low=0, low_open=True)  # eps = 0 gives 0/0 = NaN
 
     def _update(self, p, g, state, tmp):
         if not state:
@@ -256,9 +257,9 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False):
         super().__init__(params, lr, weight_decay)
         self.alpha = check_number("RMSprop", "alpha", alpha, low=0, high=1)
-        self.eps = check_number("RMSprop", "eps", eps, low=0)
+        self.eps = check_number("RMSprop", "eps", eps, low=0, low_open=True)  # eps = 0 gives 0/0 = NaN
         self.momentum = check_number("RMSprop", "momentum", momentum, low=0, high=1, high_open=True)
-        self.centered = _check_flag("RMSprop", "centered", centered)
+        self.centered = check_flag("RMSprop", "centered", centered)
 
     def _update(self, p, g, state, tmp):
         if not state:
@@ -322,8 +323,8 @@ class Adam(Optimizer):
             raise TypeError(f"{where}: betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (check_number(where, "betas[0]", betas[0], low=0, high=1, high_open=True),
                       check_number(where, "betas[1]", betas[1], low=0, high=1, high_open=True))
-        self.eps = check_number(where, "eps", eps, low=0)
-        self.amsgrad = _check_flag(where, "amsgrad", amsgrad)
+        self.eps = check_number(where, "eps", eps, low=0, low_open=True)  # eps = 0 gives 0/0 = NaN
+        self.amsgrad = check_flag(where, "amsgrad", amsgrad)
 
     def _update(self, p, g, state, tmp):
         if not state:

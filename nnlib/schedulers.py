@@ -38,6 +38,9 @@ class LRScheduler:
     """
 
     def __init__(self, optimizer):
+        if isinstance(optimizer, type):
+            raise TypeError(f"{type(self).__name__}: optimizer must be an nnlib Optimizer instance, got the class "
+                            f"{optimizer.__name__}; build it first, e.g. SGD(model.parameters(), lr=0.1)")
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__}: optimizer must be an nnlib Optimizer, "
                             f"got {type(optimizer).__name__}")
@@ -52,10 +55,31 @@ class LRScheduler:
         raise NotImplementedError(f"{type(self).__name__} must implement lr_at(epoch)")
 
     def step(self):
-        """End of an epoch: ``last_epoch += 1`` and write the new rate into ``optimizer.lr``."""
+        """End of an epoch: ``last_epoch += 1`` and write the new rate into ``optimizer.lr``.
+
+        A rate too large for a float (``lr_at`` gives inf, e.g. gamma = 10 for
+        400 epochs) is refused with a ValueError, and nothing changes.
+        """
+        lr = self.lr_at(self.last_epoch + 1)
+        if not math.isfinite(lr):
+            name = type(self).__name__
+            raise ValueError(f"{name}.step: the learning rate for epoch {self.last_epoch + 1} overflows a float "
+                             f"(base_lr={self.base_lr!r}, gamma={getattr(self, 'gamma', None)!r}); use a gamma "
+                             f"closer to 1 or fewer epochs, got lr_at({self.last_epoch + 1}) = {lr}")
         self.last_epoch += 1
-        self.optimizer.lr = self.lr_at(self.last_epoch)
+        self.optimizer.lr = lr
         self._last_lr = [self.optimizer.lr]
+
+    def _epoch(self, epoch):
+        """``epoch`` checked: an int >= 0 (for ``lr_at``)."""
+        return check_number(f"{type(self).__name__}.lr_at", "epoch", epoch, low=0, integer=True)
+
+    def _scaled(self, k):
+        """base_lr · gamma^k, or inf (not an OverflowError) when gamma^k is too large for a float."""
+        try:
+            return self.base_lr * self.gamma ** k
+        except OverflowError:
+            return math.inf if self.base_lr > 0 else 0.0
 
     def get_last_lr(self):
         """The rate this scheduler last set, as a one-element list (like PyTorch)."""
@@ -77,7 +101,8 @@ class StepLR(LRScheduler):
         super().__init__(optimizer)
 
     def lr_at(self, epoch):
-        return self.base_lr * self.gamma ** (epoch // self.step_size)
+        """base_lr · gamma^⌊epoch / step_size⌋ (inf if that overflows a float)."""
+        return self._scaled(self._epoch(epoch) // self.step_size)
 
 
 class MultiStepLR(LRScheduler):
@@ -99,7 +124,8 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer)
 
     def lr_at(self, epoch):
-        return self.base_lr * self.gamma ** bisect_right(self.milestones, epoch)
+        """base_lr · gamma^(milestones ≤ epoch) (inf if that overflows a float)."""
+        return self._scaled(bisect_right(self.milestones, self._epoch(epoch)))
 
 
 class ExponentialLR(LRScheduler):
@@ -116,7 +142,8 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer)
 
     def lr_at(self, epoch):
-        return self.base_lr * self.gamma ** epoch
+        """base_lr · gamma^epoch (inf if that overflows a float, e.g. gamma = 10 after 400 epochs)."""
+        return self._scaled(self._epoch(epoch))
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -135,4 +162,6 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer)
 
     def lr_at(self, epoch):
+        """eta_min + (base_lr − eta_min) · (1 + cos(π·epoch / T_max)) / 2."""
+        epoch = self._epoch(epoch)
         return self.eta_min + (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2

@@ -256,6 +256,10 @@ def make_path(surface, optimizer_cls, steps, start=None, **opt_kwargs):
         p = Parameter(np.array(surface.start))
         descend(surface, Adam([p], lr=0.05), 500)
     """
+    if not (isinstance(optimizer_cls, type) and issubclass(optimizer_cls, Optimizer)):
+        got = optimizer_cls.__name__ if isinstance(optimizer_cls, type) else f"a {type(optimizer_cls).__name__} object"
+        raise TypeError(f"make_path: optimizer_cls must be an Optimizer class such as Adam (make_path builds it), "
+                        f"got {got}; to pass a built optimizer, use descend(surface, optimizer, steps)")
     if start is None:
         start = surface.start
     p = Parameter(np.array(start))  # a copy; float32 stays float32, ints become float64

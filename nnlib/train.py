@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnlib._checks import check_array, check_number, check_rng
+from nnlib._checks import check_array, check_flag, check_not_class, check_number, check_rng
 from nnlib.core import Module, Sequential
 from nnlib.layers import Linear
 from nnlib.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
@@ -56,7 +56,8 @@ class History:
     (counting from 0) in which it happened and ``diverged_step`` the minibatch
     step (counting from 0 over the whole run) whose loss was bad (or, when only
     the validation loss was, the epoch's last step); that unfinished epoch is
-    not recorded, so ``epochs == diverged_at``.
+    not recorded, so ``epochs == diverged_at``. ``diverged_reason`` is a
+    sentence naming the likeliest cause (see ``fit``).
     """
 
     train_loss: list = field(default_factory=list)
@@ -70,6 +71,7 @@ class History:
     diverged: bool = False
     diverged_at: int | None = None
     diverged_step: int | None = None
+    diverged_reason: str | None = None
 
     @property
     def epochs(self):
@@ -149,11 +151,13 @@ def _accuracy_kind(loss_fn):
 
 
 def _check_model(where, model):
+    check_not_class(where, "model", model, "Sequential(...)")
     if not isinstance(model, Module):
         raise TypeError(f"{where}: model must be an nnlib Module (e.g. a Sequential), got {type(model).__name__}")
 
 
 def _check_loss_fn(where, loss_fn):
+    check_not_class(where, "loss_fn", loss_fn, "CrossEntropyLoss()")
     if not (callable(loss_fn) and callable(getattr(loss_fn, "backward", None))):
         raise TypeError(
             f"{where}: loss_fn must be a loss such as MSELoss() or CrossEntropyLoss() "
@@ -170,6 +174,9 @@ def _check_data(where, X, y, loss_fn, x_name="X", y_name="y"):
     check_array(where, x_name, X)
     if X.ndim < 1 or X.shape[0] == 0:
         raise ValueError(f"{where}: {x_name} must have at least one row, got shape {X.shape}")
+    if isinstance(y, list) and getattr(loss_fn, "losses", None) is None:  # e.g. y.tolist() by mistake
+        raise TypeError(f"{where}: {y_name} must be a numpy array, got a list (a list of target arrays is only "
+                        f"for a CombinedLoss, one per head); convert it with np.asarray({y_name})")
     if isinstance(y, list):
         if not y:
             raise ValueError(f"{where}: {y_name} must not be an empty list")
@@ -233,6 +240,8 @@ def accuracy(logits, y):
         raise TypeError(f"{where}: y must be a numpy array, got {type(y).__name__}")
     if logits.ndim == 0 or y.ndim == 0 or logits.shape[0] != y.shape[0]:
         raise ValueError(f"{where}: y must have one entry per row of logits {logits.shape}, got shape {y.shape}")
+    if logits.shape[0] == 0:  # as scikit-learn: the fraction correct of no predictions is undefined
+        raise ValueError(f"{where}: logits must hold at least one prediction, got shape {logits.shape}")
     if logits.ndim == 2 and logits.shape[1] > 1:
         if y.ndim == 2 and y.shape == logits.shape:
             y = y.argmax(axis=1)
@@ -374,7 +383,8 @@ class _Progress:
         if elapsed < self.delay and not self.shown:
             return
         if history.diverged:
-            text = f"diverged in epoch {history.diverged_at} (step {history.diverged_step}) after {elapsed:.1f} s"
+            text = (f"diverged in epoch {history.diverged_at} (step {history.diverged_step}) after {elapsed:.1f} s: "
+                    f"{history.diverged_reason}")
         else:
             text = f"done: {history.epochs} epochs in {elapsed:.1f} s{_latest(history, ', ')}"
         self._show(text, final=True)
@@ -394,6 +404,207 @@ def _make_progress(progress, epochs):
     if progress:
         return _Progress(epochs, delay=0.0, notebook=_kernel_running())
     return None
+
+
+# --- fit: argument checks -------------------------------------------------------------------
+def _check_fit_args(model, loss_fn, optimizer, X, y, epochs, batch_size, scheduler, val, rng, penalty, shuffle,
+                    progress):
+    """Check every argument of ``fit`` before any work; return ``(epochs, batch_size, rng)``, normalised."""
+    where = "fit"
+    _check_model(where, model)
+    _check_loss_fn(where, loss_fn)
+    check_not_class(where, "optimizer", optimizer, "SGD(model.parameters(), lr=0.1)")
+    for name in ("step", "zero_grad"):
+        if not callable(getattr(optimizer, name, None)):
+            raise TypeError(
+                f"{where}: optimizer must be an optimizer such as SGD(...) (with {name}()), "
+                f"got {type(optimizer).__name__}"
+            )
+    if scheduler is not None:
+        check_not_class(where, "scheduler", scheduler, "StepLR(optimizer, step_size=10)")
+        if not callable(getattr(scheduler, "step", None)):
+            raise TypeError(
+                f"{where}: scheduler must be a scheduler such as StepLR(...) or None, got {type(scheduler).__name__}"
+            )
+    if penalty is not None:
+        check_not_class(where, "penalty", penalty, "L2Penalty(model.parameters(), lam=1e-3)")
+        if not (callable(penalty) and callable(getattr(penalty, "backward", None))):
+            raise TypeError(
+                f"{where}: penalty must be a penalty such as L2Penalty(...) or None, got {type(penalty).__name__}"
+            )
+    _check_data(where, X, y, loss_fn)
+    epochs = check_number(where, "epochs", epochs, low=1, integer=True)
+    batch_size = check_number(where, "batch_size", batch_size, low=1, integer=True)
+    if val is not None:
+        if not (isinstance(val, tuple) and len(val) == 2):
+            raise TypeError(f"{where}: val must be a tuple (X_val, y_val) or None, got {type(val).__name__}")
+        _check_data(where, val[0], val[1], loss_fn, "X_val", "y_val")
+    shuffle = check_flag(where, "shuffle", shuffle)
+    if progress is not None:
+        check_flag(where, "progress", progress)
+    if shuffle or rng is not None:
+        rng = check_rng(where, rng)
+    return epochs, batch_size, rng
+
+
+# --- fit: divergence ----------------------------------------------------------------------
+class _DivergenceWatch:
+    """Decides whether a batch loss means training has blown up, and why.
+
+    The loss may not be NaN or inf, and not more than ``DIVERGENCE_FACTOR``
+    times the first non-zero batch loss (the reference).
+    """
+
+    def __init__(self):
+        self.reference = 0.0  # first non-zero batch loss; the size test starts once it is known
+        self.limit = math.inf
+
+    def blew_up(self, loss):
+        """True if ``loss`` means divergence; otherwise it may become the reference."""
+        if not math.isfinite(loss) or abs(loss) > self.limit:
+            return True
+        if self.reference == 0.0 and loss != 0.0:
+            self.reference = abs(loss)
+            self.limit = DIVERGENCE_FACTOR * self.reference
+        return False
+
+    def cause(self, model, optimizer, loss, y_hat, last_loss):
+        """A sentence naming the likeliest cause of a bad ``loss`` (outputs ``y_hat``; ``last_loss`` finite or None)."""
+        if math.isfinite(loss):
+            return (f"the loss grew to {loss:.3g}, more than {DIVERGENCE_FACTOR:.0e} times the first batch loss "
+                    f"({self.reference:.3g}): the steps overshoot, usually because the learning rate is too high")
+        params_finite = all(np.isfinite(p.data).all() for p in model.parameters())
+        if not params_finite and last_loss is not None and last_loss <= self.limit:
+            state = [v for st in getattr(optimizer, "state", {}).values() for v in st.values()
+                     if isinstance(v, np.ndarray)]
+            if state and all(np.isfinite(v).all() for v in state):
+                return (f"the optimizer's last step turned finite gradients and a finite loss ({last_loss:.3g}) "
+                        "into NaN or inf parameters: a numerical failure inside the update (such as 0/0), "
+                        "not a learning rate that is too high")
+            return (f"a parameter became NaN or inf in the last step although its loss was finite ({last_loss:.3g}): "
+                    "the gradient or the update overflowed")
+        if params_finite and y_hat is not None and not _all_finite(y_hat):
+            return ("the model's outputs overflowed to NaN or inf: the weights grew too large, usually because "
+                    "the learning rate is too high")
+        if params_finite and y_hat is not None:
+            return "the loss is NaN or inf although the model's outputs are finite: check the targets and the loss"
+        return "the parameters are NaN or inf: the steps overshoot, usually because the learning rate is too high"
+
+
+def _stop(history, epoch, step, reason):
+    history.diverged = True
+    history.diverged_at = epoch
+    history.diverged_step = step
+    history.diverged_reason = reason
+
+
+# --- fit: one epoch -----------------------------------------------------------------------------
+@dataclass
+class _Run:
+    """What carries over from epoch to epoch: steps taken, the last finite batch loss, the progress display."""
+
+    reporter: object = None
+    step: int = 0
+    last_loss: float | None = None
+
+
+@dataclass
+class _EpochSums:
+    """What one epoch adds up: sample-weighted losses and penalties, correct predictions, gradient norms."""
+
+    loss: float = 0.0
+    penalty: float = 0.0
+    correct: int = 0
+    counted: int = 0
+    norms: np.ndarray | None = None
+
+
+def _one_epoch(model, loss_fn, optimizer, X, y, batch_size, penalty, kind, groups, watch, run, epoch, history):
+    """Train on every batch of ``(X, y)`` in order; return the ``_EpochSums``, or None if training blew up.
+
+    ``run`` (a ``_Run``) counts the steps of the whole run and keeps the last finite batch loss.
+    """
+    multi = isinstance(y, list)
+    n = X.shape[0]
+    sums = _EpochSums(norms=np.zeros(len(groups)) if groups is not None else None)
+    for batch, start in enumerate(range(0, n, batch_size)):
+        X_batch = X[start : start + batch_size]
+        y_batch = [t[start : start + batch_size] for t in y] if multi else y[start : start + batch_size]
+        size = X_batch.shape[0]
+
+        optimizer.zero_grad()
+        y_hat = model(X_batch)
+        try:
+            loss = float(loss_fn(y_hat, y_batch))
+        except ValueError:  # nnlib's losses refuse non-finite outputs: that is divergence
+            if _all_finite(y_hat):
+                raise
+            loss = math.nan
+        if penalty is not None:
+            penalty_value = float(penalty())
+            loss += penalty_value
+            sums.penalty += penalty_value * size
+        if watch.blew_up(loss):
+            _stop(history, epoch, run.step, watch.cause(model, optimizer, loss, y_hat, run.last_loss))
+            return None
+        if kind is not None:
+            c, t = _count_correct(kind, y_hat, y_batch)
+            sums.correct += c
+            sums.counted += t
+        model.backward(loss_fn.backward())
+        if penalty is not None:
+            penalty.backward()
+        if groups is not None:
+            for i, params in enumerate(groups):
+                sums.norms[i] += math.sqrt(sum(float(np.vdot(p.grad, p.grad)) for p in params))
+        optimizer.step()
+        sums.loss += loss * size
+        run.step += 1
+        run.last_loss = loss
+        if run.reporter is not None:
+            run.reporter.tick(epoch, batch + 1, -(-n // batch_size), history)
+    return sums
+
+
+# --- fit: bookkeeping ------------------------------------------------------------------------
+def _record_epoch(history, sums, lr, n, n_batches, penalty, kind):
+    """Append one finished epoch's numbers to ``history`` (validation numbers are appended by ``fit``)."""
+    history.lr.append(lr)
+    history.train_loss.append(sums.loss / n)
+    if penalty is not None:
+        history.train_penalty.append(sums.penalty / n)
+    if kind is not None:
+        history.train_acc.append(sums.correct / sums.counted)
+    if sums.norms is not None:
+        history.grad_norms.append(sums.norms / n_batches)
+
+
+class _TrainingMode:
+    """``with _TrainingMode(model):`` train mode and no data gradient inside; the old modes restored after."""
+
+    def __init__(self, model):
+        self.model = model
+        self.first = _first_linear(model)
+
+    def __enter__(self):
+        self.saved = _save_modes(self.model)
+        self.saved_input_grad = self.first.input_grad if self.first is not None else None
+        self.model.train()
+        if self.first is not None:
+            self.first.input_grad = False  # no gradient for the data (see fit's docstring)
+
+    def __exit__(self, *exc):
+        _restore_modes(self.saved)
+        if self.first is not None:
+            self.first.input_grad = self.saved_input_grad
+        return False
+
+
+def _shuffled(X, y, rng):
+    """``(X, y)`` with their rows in one new random order (each target array of a list alike)."""
+    order = rng.permutation(X.shape[0])
+    y_epoch = [t.take(order, axis=0) for t in y] if isinstance(y, list) else y.take(order, axis=0)
+    return X.take(order, axis=0), y_epoch
 
 
 # --- fit ------------------------------------------------------------------------------------
@@ -440,7 +651,11 @@ def fit(
     more than 1e6 times the first non-zero batch loss, training stops before
     that batch's step and ``history.diverged`` is set; the same happens if the
     validation loss after an epoch is not finite. The unfinished epoch is not
-    recorded, and no numpy warning is emitted.
+    recorded, and no numpy warning is emitted. ``history.diverged_reason``
+    says what was seen: a loss that grew (steps too large), outputs that
+    overflowed, or parameters turned NaN by the optimizer's update from a
+    finite loss (a numerical failure such as 0/0, not a learning rate that
+    is too high).
 
     ``progress``: ``None`` (default) shows a one-line progress display only in a
     live notebook (not during a book build, i.e. when the environment variable
@@ -455,137 +670,38 @@ def fit(
     The model's train/eval modes, and that layer's ``input_grad``, are
     restored when ``fit`` returns.
     """
-    where = "fit"
-    _check_model(where, model)
-    _check_loss_fn(where, loss_fn)
-    for name in ("step", "zero_grad"):
-        if not callable(getattr(optimizer, name, None)):
-            raise TypeError(
-                f"{where}: optimizer must be an optimizer such as SGD(...) (with {name}()), "
-                f"got {type(optimizer).__name__}"
-            )
-    if scheduler is not None and not callable(getattr(scheduler, "step", None)):
-        raise TypeError(
-            f"{where}: scheduler must be a scheduler such as StepLR(...) or None, got {type(scheduler).__name__}"
-        )
-    if penalty is not None and not (callable(penalty) and callable(getattr(penalty, "backward", None))):
-        raise TypeError(
-            f"{where}: penalty must be a penalty such as L2Penalty(...) or None, got {type(penalty).__name__}"
-        )
-    _check_data(where, X, y, loss_fn)
-    epochs = check_number(where, "epochs", epochs, low=1, integer=True)
-    batch_size = check_number(where, "batch_size", batch_size, low=1, integer=True)
-    if val is not None:
-        if not (isinstance(val, tuple) and len(val) == 2):
-            raise TypeError(f"{where}: val must be a tuple (X_val, y_val) or None, got {type(val).__name__}")
-        X_val, y_val = val
-        _check_data(where, X_val, y_val, loss_fn, "X_val", "y_val")
-    if shuffle or rng is not None:
-        rng = check_rng(where, rng)
-
+    epochs, batch_size, rng = _check_fit_args(model, loss_fn, optimizer, X, y, epochs, batch_size, scheduler,
+                                              val, rng, penalty, shuffle, progress)
     kind = _accuracy_kind(loss_fn)
     history = History()
     groups = None
     if record_grad_norms:
         groups, history.grad_norm_names = _grad_norm_groups(model)
-    reporter = _make_progress(progress, epochs)
-
-    multi = isinstance(y, list)
     n = X.shape[0]
     n_batches = -(-n // batch_size)
-    reference = 0.0  # first non-zero batch loss; the divergence test starts once it is known
-    limit = math.inf
-    step = 0
-    saved = _save_modes(model)
-    first = _first_linear(model)
-    saved_input_grad = first.input_grad if first is not None else None
-    model.train()
-    try:
-        if first is not None:
-            first.input_grad = False  # no gradient for the data (see the docstring)
-        with np.errstate(all="ignore"):
-            for epoch in range(epochs):
-                if shuffle:
-                    order = rng.permutation(n)
-                    X_epoch = X.take(order, axis=0)
-                    y_epoch = [t.take(order, axis=0) for t in y] if multi else y.take(order, axis=0)
-                else:
-                    X_epoch, y_epoch = X, y
-                loss_sum = 0.0
-                penalty_sum = 0.0
-                correct = counted = 0
-                norm_sum = np.zeros(len(groups)) if groups is not None else None
-                for batch, start in enumerate(range(0, n, batch_size)):
-                    X_batch = X_epoch[start : start + batch_size]
-                    if multi:
-                        y_batch = [t[start : start + batch_size] for t in y_epoch]
-                    else:
-                        y_batch = y_epoch[start : start + batch_size]
-                    size = X_batch.shape[0]
-
-                    optimizer.zero_grad()
-                    y_hat = model(X_batch)
-                    try:
-                        loss = float(loss_fn(y_hat, y_batch))
-                    except ValueError:  # nnlib's losses refuse non-finite outputs: that is divergence
-                        if _all_finite(y_hat):
-                            raise
-                        loss = math.nan
-                    if penalty is not None:
-                        penalty_value = float(penalty())
-                        loss += penalty_value
-                        penalty_sum += penalty_value * size
-                    if not math.isfinite(loss) or abs(loss) > limit:
-                        history.diverged = True
-                        history.diverged_at = epoch
-                        history.diverged_step = step
-                        break
-                    if reference == 0.0 and loss != 0.0:
-                        reference = abs(loss)
-                        limit = DIVERGENCE_FACTOR * reference
-                    if kind is not None:
-                        c, t = _count_correct(kind, y_hat, y_batch)
-                        correct += c
-                        counted += t
-                    model.backward(loss_fn.backward())
-                    if penalty is not None:
-                        penalty.backward()
-                    if groups is not None:
-                        for i, params in enumerate(groups):
-                            norm_sum[i] += math.sqrt(sum(float(np.vdot(p.grad, p.grad)) for p in params))
-                    optimizer.step()
-                    loss_sum += loss * size
-                    step += 1
-                    if reporter is not None:
-                        reporter.tick(epoch, batch + 1, n_batches, history)
-                if history.diverged:
+    watch = _DivergenceWatch()
+    run = _Run(reporter=_make_progress(progress, epochs))
+    with _TrainingMode(model), np.errstate(all="ignore"):
+        for epoch in range(epochs):
+            X_epoch, y_epoch = _shuffled(X, y, rng) if shuffle else (X, y)
+            sums = _one_epoch(model, loss_fn, optimizer, X_epoch, y_epoch, batch_size, penalty, kind, groups,
+                              watch, run, epoch, history)
+            if sums is None:
+                break
+            lr = float(optimizer.lr)  # the rate used in this epoch
+            if val is not None:
+                val_loss, val_acc = _evaluate(model, loss_fn, val[0], val[1], kind, diverging_ok=True)
+                if not math.isfinite(val_loss):  # the last step of the epoch blew up
+                    _stop(history, epoch, run.step - 1,
+                          "the validation loss after this epoch is NaN or inf: "
+                          + watch.cause(model, optimizer, val_loss, None, run.last_loss))
                     break
-
-                lr = float(optimizer.lr)  # the rate used in this epoch
-                if val is not None:
-                    val_loss, val_acc = _evaluate(model, loss_fn, X_val, y_val, kind, diverging_ok=True)
-                    if not math.isfinite(val_loss):  # the last step of the epoch blew up
-                        history.diverged = True
-                        history.diverged_at = epoch
-                        history.diverged_step = step - 1
-                        break
-                    history.val_loss.append(val_loss)
-                    if val_acc is not None:
-                        history.val_acc.append(val_acc)
-                if scheduler is not None:
-                    scheduler.step()
-                history.lr.append(lr)
-                history.train_loss.append(loss_sum / n)
-                if penalty is not None:
-                    history.train_penalty.append(penalty_sum / n)
-                if kind is not None:
-                    history.train_acc.append(correct / counted)
-                if groups is not None:
-                    history.grad_norms.append(norm_sum / n_batches)
-    finally:
-        _restore_modes(saved)
-        if first is not None:
-            first.input_grad = saved_input_grad
-    if reporter is not None:
-        reporter.finish(history)
+                history.val_loss.append(val_loss)
+                if val_acc is not None:
+                    history.val_acc.append(val_acc)
+            if scheduler is not None:
+                scheduler.step()
+            _record_epoch(history, sums, lr, n, n_batches, penalty, kind)
+    if run.reporter is not None:
+        run.reporter.finish(history)
     return history

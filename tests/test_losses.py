@@ -426,7 +426,7 @@ def test_bad_sample_weight():
 def test_bad_combined_loss():
     with pytest.raises(ValueError, match=r"CombinedLoss: weights must have one entry per loss \(2\), got 1"):
         CombinedLoss([MSELoss(), MSELoss()], weights=[1.0])
-    with pytest.raises(TypeError, match="CombinedLoss: losses\\[1\\] must be a Loss, got function"):
+    with pytest.raises(TypeError, match="CombinedLoss: losses\\[1\\] must be a Loss, such as MSELoss\\(\\); got function"):
         CombinedLoss([MSELoss(), softmax])
     with pytest.raises(ValueError, match="CombinedLoss: weights\\[0\\] must be in \\[0, inf\\], got -1"):
         CombinedLoss([MSELoss()], weights=[-1])

@@ -107,12 +107,12 @@ def test_adam_by_hand():
 
 
 def test_adam_amsgrad_by_hand():
-    # betas (0.5, 0.5), eps 0, gradients 2 then 0:
+    # betas (0.5, 0.5), eps 1e-300 (too small to change a sum of order 1; eps must be > 0), gradients 2 then 0:
     # m = 1, 0.5;  v = 2, 1;  v_max = 2, 2;  1 − β^t = 0.5, 0.75
     p1 = 1 - 0.1 * (1 / 0.5) / math.sqrt(2 / 0.5)  # = 0.9
     plain = p1 - 0.1 * (0.5 / 0.75) / math.sqrt(1 / 0.75)
     ams = p1 - 0.1 * (0.5 / 0.75) / math.sqrt(2 / 0.75)
-    kw = dict(lr=0.1, betas=(0.5, 0.5), eps=0.0)
+    kw = dict(lr=0.1, betas=(0.5, 0.5), eps=1e-300)
     np.testing.assert_allclose(trajectory(Adam, [2.0, 0.0], **kw), [p1, plain], rtol=0, atol=1e-12)
     np.testing.assert_allclose(trajectory(Adam, [2.0, 0.0], amsgrad=True, **kw), [p1, ams], rtol=0, atol=1e-12)
 
@@ -380,7 +380,39 @@ def test_huge_gradients_overflow_without_warning():
     p = Parameter(np.ones(2, dtype=np.float32))
     opt = Adam([p], lr=0.1)
     p.grad[...] = 1e30  # g² overflows float32
+    opt.step()  # no RuntimeWarning (the filter turns one into a failure)
+    v = opt.state[p]["exp_avg_sq"]
+    assert np.isinf(v).all()  # the overflow really happened ...
+    np.testing.assert_allclose(opt.state[p]["exp_avg"], 1e29, rtol=1e-6)
+    # ... and its effect is a step of m̂ / √inf = 0, not NaN: the parameters are finite and unchanged.
+    np.testing.assert_array_equal(p.data, np.ones(2, dtype=np.float32))
+
+
+@pytest.mark.parametrize("cls, kwargs", EVERY_OPTION, ids=option_ids)
+def test_a_gradient_set_to_none_is_skipped_like_torch(cls, kwargs):
+    skipped, live = Parameter(np.ones(3)), Parameter(np.ones(3))
+    opt = cls([skipped, live], **kwargs)
+    skipped.grad = None
+    live.grad[...] = 1.0
     opt.step()
+    np.testing.assert_array_equal(skipped.data, np.ones(3))
+    assert skipped not in opt.state
+    assert not np.allclose(live.data, 1.0)
+    opt.zero_grad()  # gives it a zero gradient again, so layers can add into it
+    np.testing.assert_array_equal(skipped.grad, np.zeros(3))
+
+
+def test_eps_zero_is_refused_because_it_makes_nan_from_a_zero_gradient():
+    # What eps > 0 prevents: with eps = 0 a gradient entry that is exactly 0 (a dead ReLU) gives 0/0.
+    p = Parameter(np.ones(2))
+    opt = Adam([p], lr=0.1, eps=1e-300)
+    opt.eps = 0.0  # bypass the check to show the failure it guards against
+    p.grad[...] = [0.0, 1.0]
+    opt.step()
+    assert np.isnan(p.data[0]) and np.isfinite(p.data[1])
+    for cls in (Adagrad, RMSprop, Adam, AdamW):
+        with pytest.raises(ValueError, match=rf"{cls.__name__}: eps must be in \(0, inf\], got 0"):
+            cls([Parameter(np.ones(2))], eps=0)
 
 
 def test_zero_grad_and_lr_attribute():
@@ -427,11 +459,11 @@ INVALID = [
     (Adagrad, dict(weight_decay=-0.1), ValueError, r"Adagrad: weight_decay must be in \[0, inf\], got -0.1"),
     (Adagrad, dict(initial_accumulator_value=-1), ValueError,
      r"Adagrad: initial_accumulator_value must be in \[0, inf\], got -1"),
-    (Adagrad, dict(eps=-1e-10), ValueError, r"Adagrad: eps must be in \[0, inf\], got -1e-10"),
+    (Adagrad, dict(eps=-1e-10), ValueError, r"Adagrad: eps must be in \(0, inf\], got -1e-10"),
     (RMSprop, dict(lr=-1), ValueError, r"RMSprop: lr must be in \[0, inf\], got -1"),
     (RMSprop, dict(alpha=1.01), ValueError, r"RMSprop: alpha must be in \[0, 1\], got 1.01"),
     (RMSprop, dict(alpha=-0.1), ValueError, r"RMSprop: alpha must be in \[0, 1\], got -0.1"),
-    (RMSprop, dict(eps=-1), ValueError, r"RMSprop: eps must be in \[0, inf\], got -1"),
+    (RMSprop, dict(eps=-1), ValueError, r"RMSprop: eps must be in \(0, inf\], got -1"),
     (RMSprop, dict(weight_decay=-1), ValueError, r"RMSprop: weight_decay must be in \[0, inf\], got -1"),
     (RMSprop, dict(momentum=1), ValueError, r"RMSprop: momentum must be in \[0, 1\), got 1"),
     (RMSprop, dict(centered=1), TypeError, r"RMSprop: centered must be True or False, got 1"),
@@ -439,7 +471,7 @@ INVALID = [
     (Adam, dict(betas=(1.0, 0.999)), ValueError, r"Adam: betas\[0\] must be in \[0, 1\), got 1.0"),
     (Adam, dict(betas=(0.9, -0.1)), ValueError, r"Adam: betas\[1\] must be in \[0, 1\), got -0.1"),
     (Adam, dict(betas=0.9), TypeError, r"Adam: betas must be a pair \(beta1, beta2\), got 0.9"),
-    (Adam, dict(eps=-1), ValueError, r"Adam: eps must be in \[0, inf\], got -1"),
+    (Adam, dict(eps=-1), ValueError, r"Adam: eps must be in \(0, inf\], got -1"),
     (Adam, dict(weight_decay=-1), ValueError, r"Adam: weight_decay must be in \[0, inf\], got -1"),
     (Adam, dict(amsgrad=None), TypeError, r"Adam: amsgrad must be True or False, got None"),
     (AdamW, dict(weight_decay=-0.01), ValueError, r"AdamW: weight_decay must be in \[0, inf\], got -0.01"),
