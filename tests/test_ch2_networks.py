@@ -20,15 +20,20 @@ def _render(**kwargs):
     return data
 
 
-def test_playground_is_registered_with_a_small_static_grid():
+def test_playground_static_grid_holds_the_full_product_the_lesson_asks_about():
     fn = widgets.REGISTRY["ch2.playground"]
     assert fn is ch2.playground
     assert list(fn.controls) == ["dataset", "activation", "width", "depth", "lr"]
-    grid = widgets.static_grid(fn)
+    grid = set(widgets.static_grid(fn))
     assert len(grid) <= widgets.MAX_FRAMES
-    # every dataset x activation pair is precomputed
-    pairs = {(i, j) for i, j, *_ in grid}
-    assert pairs == {(i, j) for i in range(4) for j in range(4)}
+    c = fn.controls
+    lr = c["lr"].default_index
+    # data set x activation x width x depth in full, at the default rate
+    assert {(d, a, w, h, lr) for d in range(4) for a in range(4) for w in range(4) for h in range(4)} <= grid
+    # every rate with every data set and activation, at the default width and depth
+    w, h = c["width"].default_index, c["depth"].default_index
+    assert {(d, a, w, h, r) for d in range(4) for a in range(4) for r in range(len(c["lr"].values))} <= grid
+    assert len(grid) == 4 * 4 * 4 * 4 + 4 * 4 * (len(c["lr"].values) - 1)
 
 
 def test_defaults_render_without_warnings():

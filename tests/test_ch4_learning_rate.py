@@ -30,15 +30,27 @@ def test_registered_with_the_three_required_controls():
     assert set(explore.controls["schedule"].values) == set(ch4.SCHEDULES)
 
 
-def test_static_grid_is_small_and_shows_the_contrasts():
-    grid = widgets.static_grid(explore)
-    assert len(grid) <= 16  # keeps the page small and the book build fast
-    args = [widgets._arguments(explore, point) for point in grid]
-    # the default is SGD just above 2/L = 0.1 on the valley ...
-    assert explore.controls["optimizer"].default == "SGD" and explore.controls["lr"].default > 0.1
-    # ... so the static frames show every optimizer at that rate, and SGD at every rate
-    assert {a["optimizer"] for a in args if a["lr"] == 0.11} == set(ch4.OPTIMIZERS)
-    assert {a["lr"] for a in args if a["optimizer"] == "SGD"} == set(explore.controls["lr"].values)
+def test_static_grid_is_the_full_product_of_optimizer_rate_and_surface():
+    grid = set(widgets.static_grid(explore))
+    c = explore.controls
+    constant = c["schedule"].values.index("constant")
+    full = {(o, r, constant, s) for o in range(len(ch4.OPTIMIZERS)) for r in range(len(c["lr"].values))
+            for s in range(len(ch4.SURFACES))}
+    assert full <= grid
+    valley = c["surface"].values.index("valley")  # and every schedule with every optimizer and rate on the valley
+    assert {(o, r, k, valley) for o in range(len(ch4.OPTIMIZERS)) for r in range(len(c["lr"].values))
+            for k in range(len(ch4.SCHEDULES))} <= grid
+    # the default is SGD just above 2/L = 0.1 on the valley
+    assert c["optimizer"].default == "SGD" and c["lr"].default > 0.1
+
+
+def test_every_optimizer_has_a_rate_that_converges_on_each_surface():
+    """No surface forces a useless rate: SGD, momentum and Adam converge at some offered rate on both surfaces."""
+    for surface in ch4.SURFACES:
+        for optimizer in ("SGD", "SGD + momentum 0.9", "Adam"):
+            finals = [ch4.run_on_surface(optimizer, lr, "constant", surface)[0].losses[-1]
+                      for lr in explore.controls["lr"].values]
+            assert min(finals) < 1e-2, (surface, optimizer, finals)
 
 
 def test_default_returns_a_figure_with_three_panels():

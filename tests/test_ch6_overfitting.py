@@ -112,9 +112,9 @@ def test_weight_stats_on_known_arrays():
 # --- explorers --------------------------------------------------------------------------------
 @pytest.mark.parametrize("name, fn", [("ch6.polynomial", ch6.polynomial), ("ch6.weight_penalty", ch6.weight_penalty),
                                       ("ch6.dropout_rate", ch6.dropout_rate)])
-def test_explorers_are_registered_with_small_static_grids(name, fn):
+def test_explorers_are_registered_with_full_product_static_grids(name, fn):
     assert widgets.REGISTRY[name] is fn
-    assert len(widgets.static_grid(fn)) <= 20
+    assert len(widgets.static_grid(fn)) == int(np.prod([len(c.values) for c in fn.controls.values()]))
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"degree": 0, "n_points": 8}, {"degree": 11, "n_points": 8},
@@ -168,7 +168,8 @@ def test_polynomial_fit_is_cut_off_at_the_panel_edge():
 
 
 def test_fixed_parts_are_drawn_once():
-    assert ch6._poly_backdrop(12) is ch6._poly_backdrop(12)
-    assert ch6._penalty_backdrop() is ch6._penalty_backdrop()
+    assert ch6._poly_backdrop(12, 80) is ch6._poly_backdrop(12, 80)
+    assert ch6._penalty_backdrop(80) is ch6._penalty_backdrop(80)
+    ch6._poly_backdrop.cache_clear()
     ch6.polynomial()
     assert ch6._poly_backdrop.cache_info().currsize == len(ch6.POLY_POINTS)  # every size on the first call

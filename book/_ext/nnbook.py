@@ -21,6 +21,19 @@ It keeps the promises the build makes:
 * **Notebook hygiene.** ``python book/_ext/nnbook.py clear-counts FILES``
   completes nbstripout (see .pre-commit-config.yaml): cells tagged
   keep_output keep an execution count, which nbval needs; no other cell does.
+* **Explorer frames as files.** A static explorer (``nnlib.widgets.StaticExplorer``)
+  renders its frames into a cache next to the output, ``_build/.explorer-frames``
+  (``NNLIB_FRAMES_DIR``, set here for every kernel), keyed by what produced
+  each frame, so a rebuild with nnlib unchanged renders none. Its HTML names
+  the frames folder and the page's download bundle with placeholder tokens;
+  after the build, each page's tokens become relative links, the frames the
+  pages use are copied to ``_static/frames/`` (and frames no page uses are
+  removed), and ``make book`` prints how many frames were rendered and reused.
+* **Run it live.** Each page with an explorer links a download bundle,
+  ``_static/bundles/<lesson>.zip``: the lesson notebook, nnlib as a wheel
+  (built here from ``nnlib/`` and ``pyproject.toml``), a requirements file
+  and a three-line README. CI installs one into a fresh virtual environment
+  and runs nbval on it (.ci/run).
 * **Timings.** Each notebook's execution time is written to
   ``_build/exec-times.json``; ``make book`` prints it with the total build
   time (``python book/_ext/nnbook.py report ...``), and the book's
@@ -30,22 +43,153 @@ It keeps the promises the build makes:
 from __future__ import annotations
 
 import argparse
+import base64
+import csv
 import hashlib
 import importlib.util
+import io
 import json
 import os
 import re
 import shutil
 import sys
 import time
+import tomllib
+import zipfile
 from pathlib import Path
 
-__all__ = ["setup", "mathjax_source", "report", "clear_counts", "REWRITES"]
+__all__ = ["setup", "mathjax_source", "report", "clear_counts", "REWRITES", "build_wheel", "build_bundle",
+           "publish_explorers", "FRAMES_TARGET", "BUNDLES_TARGET"]
 
 #: Where MathJax lives in the built site, relative to the output directory.
 MATHJAX_TARGET = Path("_static") / "mathjax"
 #: The name of the JSON file, next to the output directory, holding notebook timings.
 TIMINGS_FILE = "exec-times.json"
+#: Where explorer frames and download bundles live in the built site, relative to the output directory.
+FRAMES_TARGET = Path("_static") / "frames"
+BUNDLES_TARGET = Path("_static") / "bundles"
+#: The frame cache, next to the output directory (nnlib.widgets.frames_dir reads NNLIB_FRAMES_DIR).
+FRAMES_CACHE = ".explorer-frames"
+# The placeholders nnlib.widgets.StaticExplorer writes (kept in step with nnlib.widgets; tests/test_widgets.py checks).
+FRAMES_TOKEN = "@@NNLIB_FRAMES@@"
+BUNDLE_TOKEN = "@@NNLIB_BUNDLE@@"
+_FRAME_NAME = re.compile(r"\b[0-9a-f]{24}\.webp\b")
+_ZIP_DATE = (2026, 1, 1, 0, 0, 0)  # fixed timestamps: an unchanged bundle is byte-for-byte the same
+
+
+# --------------------------------------------------------------------------
+# Download bundles: the lesson, nnlib as a wheel, requirements, README
+# --------------------------------------------------------------------------
+def _zip_write(archive, name, data):
+    info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    archive.writestr(info, data)
+
+
+def build_wheel(srcdir: Path) -> tuple[str, bytes]:
+    """nnlib as a pure-Python wheel, built from ``nnlib/`` and ``pyproject.toml``: ``(file name, bytes)``.
+
+    Written directly (a wheel is a zip with a ``.dist-info`` folder), so the
+    build needs no network, no build isolation and leaves nothing in the tree.
+    """
+    project = tomllib.loads((srcdir / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    name, version = project["name"], project["version"]
+    dist_info = f"{name}-{version}.dist-info"
+    metadata = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}",
+                f"Summary: {project.get('description', '')}",
+                f"Requires-Python: {project.get('requires-python', '>=3')}"]
+    metadata += [f"Requires-Dist: {dep}" for dep in project.get("dependencies", [])]
+    files = {}
+    for path in sorted((srcdir / name).rglob("*.py")):
+        files[path.relative_to(srcdir).as_posix()] = path.read_bytes()
+    files[f"{dist_info}/METADATA"] = ("\n".join(metadata) + "\n").encode()
+    files[f"{dist_info}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: nnbook\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    files[f"{dist_info}/top_level.txt"] = f"{name}\n".encode()
+    record = io.StringIO()
+    writer = csv.writer(record, lineterminator="\n")
+    for file, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        writer.writerow([file, f"sha256={digest}", len(data)])
+    writer.writerow([f"{dist_info}/RECORD", "", ""])
+    files[f"{dist_info}/RECORD"] = record.getvalue().encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for file, data in files.items():
+            _zip_write(archive, file, data)
+    return f"{name}-{version}-py3-none-any.whl", buffer.getvalue()
+
+
+def build_bundle(notebook: Path, wheel: tuple[str, bytes], target: Path) -> Path:
+    """Write ``target`` (a zip): the notebook, the wheel, requirements.txt and a three-line README, in one folder."""
+    stem = notebook.stem
+    wheel_name, wheel_data = wheel
+    requirements = ("# Run this chapter live: nnlib (the wheel in this folder) and JupyterLab.\n"
+                    f"./{wheel_name}\n"
+                    "jupyterlab>=4.1,<5\n")
+    readme = (f"# {stem}: run this chapter's explorers live (Python 3.11 or newer)\n"
+              "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt\n"
+              f".venv/bin/jupyter lab {notebook.name}\n")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        _zip_write(archive, f"{stem}/{notebook.name}", notebook.read_bytes())
+        _zip_write(archive, f"{stem}/{wheel_name}", wheel_data)
+        _zip_write(archive, f"{stem}/requirements.txt", requirements)
+        _zip_write(archive, f"{stem}/README.md", readme)
+    data = buffer.getvalue()
+    if not target.is_file() or target.read_bytes() != data:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return target
+
+
+def _relative(page: Path, outdir: Path, target: Path) -> str:
+    return Path(os.path.relpath(outdir / target, page.parent)).as_posix()
+
+
+def publish_explorers(app_srcdir: Path, outdir: Path, cache: Path) -> dict:
+    """Resolve every page's explorer tokens, copy the frames pages use, build their bundles.
+
+    Returns ``{"frames": n, "bytes": b, "bundles": k}`` for the site.
+    """
+    frames_dir = outdir / FRAMES_TARGET
+    used, wheel, bundles = set(), None, 0
+    for page in outdir.rglob("*.html"):
+        if page.relative_to(outdir).parts[0] in ("_static", "_sources"):
+            continue
+        text = page.read_text(encoding="utf-8")
+        if "nnlib-explorer" not in text:
+            continue
+        used.update(_FRAME_NAME.findall(text))
+        if FRAMES_TOKEN not in text and BUNDLE_TOKEN not in text:
+            continue
+        docname = page.relative_to(outdir).with_suffix("")
+        notebook = app_srcdir / docname.with_suffix(".ipynb")
+        bundle = BUNDLES_TARGET / f"{docname.name}.zip"
+        if notebook.is_file():
+            wheel = wheel or build_wheel(app_srcdir)
+            build_bundle(notebook, wheel, outdir / bundle)
+            bundles += 1
+        text = text.replace(FRAMES_TOKEN, _relative(page, outdir, FRAMES_TARGET))
+        text = text.replace(BUNDLE_TOKEN, _relative(page, outdir, bundle))
+        page.write_text(text, encoding="utf-8")
+    frames_dir.mkdir(parents=True, exist_ok=True)
+    missing = []
+    for name in sorted(used):
+        target = frames_dir / name
+        if not target.is_file():
+            source = cache / name
+            if not source.is_file():
+                missing.append(name)
+                continue
+            shutil.copyfile(source, target)
+    for stale in frames_dir.glob("*.webp"):
+        if stale.name not in used:
+            stale.unlink()
+    if missing:
+        raise RuntimeError(f"nnbook: {len(missing)} explorer frame(s) the pages use are not in the cache {cache}, "
+                           f"e.g. {missing[:3]}; rebuild from scratch (make clean && make book)")
+    return {"frames": len(used), "bytes": sum((frames_dir / n).stat().st_size for n in used), "bundles": bundles}
 
 
 def mathjax_source() -> Path:
@@ -158,6 +302,7 @@ def _finish(app, exception):
     outdir = Path(app.outdir)
     _copy_mathjax(outdir)
     _rewrite_pages(outdir)
+    site = publish_explorers(Path(app.srcdir), outdir, outdir.parent / FRAMES_CACHE)
     from myst_nb.sphinx_ import NbMetadataCollector
 
     rows = []
@@ -169,13 +314,15 @@ def _finish(app, exception):
                      "seconds": exec_data.get("runtime"),
                      "succeeded": bool(exec_data.get("succeeded")),
                      "executed_in_this_build": docname in app.nnbook_read})
-    timings = {"notebooks": rows, "sphinx_seconds": time.perf_counter() - app.nnbook_started}
+    timings = {"notebooks": rows, "sphinx_seconds": time.perf_counter() - app.nnbook_started, "explorers": site}
     (outdir.parent / TIMINGS_FILE).write_text(json.dumps(timings, indent=2) + "\n")
 
 
 def setup(app):
-    # Build mode for every kernel this process starts (see nnlib.widgets.build_mode).
+    # Build mode for every kernel this process starts (see nnlib.widgets.build_mode),
+    # and where their static explorers cache frames (nnlib.widgets.frames_dir).
     os.environ.setdefault("NNLIB_BUILD", "1")
+    os.environ.setdefault("NNLIB_FRAMES_DIR", str(Path(app.outdir).parent / FRAMES_CACHE))
     app.connect("config-inited", _check_config)
     app.connect("builder-inited", _start)
     app.connect("env-get-outdated", _outdated)
@@ -210,9 +357,32 @@ def report(timings_file: Path, total_seconds: float, site: Path, limit: float = 
     executed = [r["seconds"] for r in rows if r["executed_in_this_build"] and r["seconds"] is not None]
     if executed:
         print(f"  {'(executed now)':<{width}}  {sum(executed):6.1f} s in {len(executed)} notebook(s)")
+    frames = _frame_counts(timings_file.parent / FRAMES_CACHE / "log.jsonl", total_seconds)
+    if frames is not None:
+        print(f"Explorer frames: {frames['computed']} computed, {frames['reused']} reused from the cache "
+              f"({frames['explorers']} explorers)")
+    site = data.get("explorers")
+    if site:
+        print(f"  in the site: {site['frames']} frames, {site['bytes'] / 2**20:.1f} MB; "
+              f"{site['bundles']} download bundle(s) written")
     print(f"Total build time: {total_seconds:.1f} s")
     print(f"The site is in {site}/ (open {site}/index.html, or run `make serve`)")
     return 0
+
+
+def _frame_counts(log: Path, total_seconds: float):
+    """Frames the static explorers computed and reused during this build (the last ``total_seconds``)."""
+    if not log.is_file():
+        return None
+    since = time.time() - total_seconds
+    counts = {"computed": 0, "reused": 0, "explorers": 0}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        if entry["time"] >= since:
+            counts["computed"] += entry["computed"]
+            counts["reused"] += entry["reused"]
+            counts["explorers"] += 1
+    return counts
 
 
 # --------------------------------------------------------------------------

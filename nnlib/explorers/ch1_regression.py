@@ -32,7 +32,7 @@ import functools
 import numpy as np
 
 from nnlib import data, plots
-from nnlib.widgets import Choice, Slider, Toggle, explorer
+from nnlib.widgets import Choice, Slider, Toggle, explorer, frame_dpi
 
 __all__ = ["gradient_descent", "step_by_step", "design_matrix", "stability_limit", "run_gd",
            "DIVERGENCE_FACTOR"]
@@ -41,8 +41,8 @@ __all__ = ["gradient_descent", "step_by_step", "design_matrix", "stability_limit
 DIVERGENCE_FACTOR = 1e6
 
 _FEATURES = ("bmi", "bp", "s5")
-_DPI = 72  # 792 px wide: about the width the book shows it at (688–790 px), so no blur from downscaling,
-#           and small frames for the static book version
+_WIDTH = 6.72  # inches: 672 CSS px in the book (100 px per inch), where 8 pt text is 11 CSS px
+_DPI = 100  # live: 672 px wide
 _NAMES = ("a", "b", "c", "d")
 
 
@@ -211,7 +211,7 @@ _Y_RANGE = (0, 360)  # disease progression: the diabetes targets lie in 25 … 3
     "ch1.gradient_descent",
     alt="Gradient descent on the diabetes data: excess loss per step, the descent path on the loss "
         "surface over (a, d), and predictions against the truth",
-    static="each",  # 12 frames; a pair of controls (17 frames) or the product (72) would make the page too heavy
+    # every combination (72 frames): scaling off at every rate and every step count
     lr_factor=Slider(_LR_FACTORS, default=0.6, label="learning rate (× 2/λmax)"),
     steps=Slider(_STEPS, default=100, label="steps"),
     scaled=Toggle(default=True, label="feature scaling"),
@@ -231,12 +231,17 @@ def gradient_descent(lr_factor=0.6, steps=100, scaled=True):
     stopped = diverged_at is not None and diverged_at <= steps
     params, losses = params[: shown + 1], losses[: shown + 1]
 
-    fig, axes = plots.figure(ncols=3, width=11.0, height=3.4, dpi=_DPI)
-    fig.subplots_adjust(left=0.065, right=0.985, bottom=0.15, top=0.83, wspace=0.36)
+    fig, grid = plots.figure(ncols=2, nrows=2, width=_WIDTH, height=2.7, dpi=frame_dpi(_WIDTH, _DPI))
+    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.09, top=0.93, wspace=0.42, hspace=0.5)
+    axes, info = [grid[0, 0], grid[0, 1], grid[1, 0]], grid[1, 1]
+    info.set_axis_off()
     lr = lr_factor * limit
-    fig.text(0.5, 0.955, f"{'standardized' if scaled else 'raw'} features: lr = {lr:.3g} "
-             f"(stability limit 2/λmax = {limit:.3g}), condition number κ = {_condition_number(scaled):.3g}",
-             ha="center", va="center", fontsize=9.5)
+    info.text(0.0, 0.95, f"{'standardized' if scaled else 'raw'} features\n"
+              f"lr = {lr_factor:g} × 2/λmax = {lr:.3g}\n"
+              f"stability limit 2/λmax = {limit:.3g}\n"
+              f"condition number κ = {_condition_number(scaled):.3g}\n"
+              f"steps shown: {int(steps)}",
+              transform=info.transAxes, ha="left", va="top", fontsize=10, linespacing=1.5)
 
     # 1. the excess loss
     ax = axes[0]
@@ -266,7 +271,7 @@ def gradient_descent(lr_factor=0.6, steps=100, scaled=True):
     rgb, (x0, x1, y0, y1), xticks, yticks = _slice_image(scaled)
     ax.imshow(rgb, extent=(x0, x1, y0, y1), origin="lower", aspect="auto", interpolation="nearest")
     ax.plot(m_star[0], m_star[3], "*", color="k", ms=11)
-    ax.text(m_star[0], m_star[3], "minimum   ", ha="right", va="center", fontsize=8)
+    ax.text(m_star[0], m_star[3], "minimum   ", ha="right", va="center", fontsize=8.5)
     inside = ((params[:, 0] >= x0) & (params[:, 0] <= x1) & (params[:, 3] >= y0) & (params[:, 3] <= y1))
     stop = len(params) if inside.all() else int(np.argmin(inside)) + 1
     path = params[:stop]
@@ -281,7 +286,7 @@ def gradient_descent(lr_factor=0.6, steps=100, scaled=True):
     unit = "per std of bmi" if scaled else "per kg/m² of bmi"
     ax.set_xlabel(f"a (weight of bmi, {unit})")
     ax.set_ylabel("d (intercept)")
-    _title(ax, "L over (a, d), b, c at optimum; path projected", fontsize=9)
+    _title(ax, "L over (a, d); path projected", fontsize=9)
     if stop < len(params):
         ax.text(0.5, 0.94, f"the path leaves the plot after step {len(path) - 1}", transform=ax.transAxes,
                 ha="center", va="top", color=plots.COLORS[3], fontsize=8,
@@ -299,13 +304,13 @@ def gradient_descent(lr_factor=0.6, steps=100, scaled=True):
         y_hat = A @ params[-1]
         ax.scatter(y, y_hat, s=6, color=plots.COLORS[0], alpha=0.6)
         ax.plot([lo, hi], [lo, hi], color="k", lw=0.8, ls="--")
-        ax.text(hi, hi, "ŷ = y ", ha="right", va="bottom", fontsize=8)
+        ax.text(hi, hi, "ŷ = y ", ha="right", va="bottom", fontsize=8.5)
         ax.set_xlim(lo, hi)
         ax.set_ylim(lo - 40, hi + 40)
         outside = int(np.sum((y_hat < lo - 40) | (y_hat > hi + 40)))
         if outside:
             ax.text(0.97, 0.05, f"{outside} predictions outside the plot", transform=ax.transAxes,
-                    ha="right", color=plots.COLORS[3], fontsize=8)
+                    ha="right", color=plots.COLORS[3], fontsize=8.5)
         _title(ax, f"MSE {losses[-1]:.4g} (least squares: {l_star:.4g})", fontsize=9)
     ax.set_xticks(ticks)
     ax.set_yticks(ticks)
@@ -361,7 +366,7 @@ def _numbers(k, lr, asked):
     "ch1.step_by_step",
     alt="The numbers of one gradient-descent iteration on the synthetic data, with the loss and the "
         "parameters over the iterations",
-    static=("k", "lr"),  # all 24 frames (~0.3 MB): the lesson asks readers to step through k at each rate
+    # every combination (24 frames): the lesson asks readers to step through k at each rate
     k=Slider(_KS, default=0, label="iteration k"),
     lr=Choice(_LRS, default=0.2, label="learning rate"),
 )
@@ -373,10 +378,11 @@ def step_by_step(k=0, lr=0.2):
     last = len(params) - 2  # the last iteration with a successor
     asked, k = int(k), min(int(k), last)
 
-    fig, (loss_ax, param_ax) = plots.figure(ncols=2, width=11.0, height=3.4, dpi=_DPI)
-    loss_ax.set_position([0.52, 0.15, 0.2, 0.72])
-    param_ax.set_position([0.78, 0.15, 0.2, 0.72])
-    fig.text(0.015, 0.95, _numbers(k, lr, asked), va="top", ha="left", family="monospace", fontsize=8.8)
+    # the numbers on top, the loss and the parameters below
+    fig, (loss_ax, param_ax) = plots.figure(ncols=2, width=_WIDTH, height=5.6, dpi=frame_dpi(_WIDTH, _DPI))
+    loss_ax.set_position([0.1, 0.08, 0.36, 0.36])
+    param_ax.set_position([0.61, 0.08, 0.36, 0.36])
+    fig.text(0.02, 0.985, _numbers(k, lr, asked), va="top", ha="left", family="monospace", fontsize=8.6)
 
     steps = np.arange(len(losses))
     iteration_ticks = [0, 20, 40, 60]

@@ -32,7 +32,7 @@ from ..layers import Linear
 from ..losses import CrossEntropyLoss, softmax
 from ..optim import SGD
 from ..train import fit, predict
-from ..widgets import Choice, Slider, explorer
+from ..widgets import Choice, Slider, explorer, frame_dpi
 
 __all__ = [
     "DATASETS",
@@ -274,7 +274,9 @@ def _loss_panel(ax, run):
 @explorer(
     "ch2.playground",
     alt="Decision boundary of a small network (left) and its train and validation loss (right)",
-    static=("dataset", "activation"),
+    # data set x activation x width x depth in full at lr 0.3 (256 frames); every rate with every data set
+    # and activation at width 8, depth 2 (80 more); on the page, the other combinations are disabled, with a note
+    static=[{"lr": [0.3]}, {"width": [8], "depth": [2]}],
     dataset=Choice(["circles", "moons", "xor", "spirals"], default="circles", label="data set"),
     activation=Choice(list(ACTIVATIONS), default="relu", label="activation",
                       labels=[_ACTIVATION_LABELS[a] for a in ACTIVATIONS]),
@@ -285,7 +287,8 @@ def _loss_panel(ax, run):
 def playground(dataset="circles", activation="relu", width=8, depth=2, lr=0.3):
     """Train a ``depth`` x ``width`` network with ``activation`` on ``dataset``; draw boundary and losses."""
     run = train_playground(dataset, activation, width, depth, lr)
-    fig, (ax_b, ax_l) = plots.figure(2, width=7.0, height=3.0, dpi=80)
+    # 6.72 inches: 672 CSS px in the book (100 px per inch), where 8 pt text is 11 CSS px
+    fig, (ax_b, ax_l) = plots.figure(2, width=6.72, height=3.0, dpi=frame_dpi(6.72, 80))
     _boundary_panel(ax_b, run)
     _loss_panel(ax_l, run)
     return fig

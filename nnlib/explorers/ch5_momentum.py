@@ -30,7 +30,7 @@ import numpy as np
 from .. import plots
 from ..plots import Sheet
 from ..surfaces import Path, QuadraticValley
-from ..widgets import Slider, Toggle, explorer
+from ..widgets import Slider, Toggle, explorer, frame_dpi
 
 __all__ = ["VALLEY", "STEPS", "LR_VALUES", "BETA_VALUES", "steps_to_tolerance", "convergence_map", "valley_paths",
            "draw_valley", "momentum"]
@@ -197,11 +197,10 @@ def _draw_map(ax, nesterov):
     ax.imshow(overlay, extent=_MAP_EXTENT, origin="lower", aspect="auto", interpolation="nearest")
     # colour key drawn inside the diverged corner (a colorbar axes would cost a third of the redraw time)
     key = np.linspace(np.log10(20), np.log10(_MAP_MAX_STEPS), 64)[None, :]
-    ax.imshow(key, extent=(0.135, 0.195, 0.03, 0.09), aspect="auto", cmap="viridis_r", interpolation="nearest",
+    ax.imshow(key, extent=(0.145, 0.193, 0.03, 0.08), aspect="auto", cmap="viridis_r", interpolation="nearest",
               vmin=key.min(), vmax=key.max())
-    ax.text(0.135, 0.10, "20", ha="center", va="bottom", fontsize=7, color="white")
-    ax.text(0.195, 0.10, f"{_MAP_MAX_STEPS}+", ha="center", va="bottom", fontsize=7, color="white")
-    ax.text(0.165, 0.10, "steps", ha="center", va="bottom", fontsize=7, color="white")
+    ax.text(0.169, 0.09, f"steps\n20 … {_MAP_MAX_STEPS}+", ha="center", va="bottom", fontsize=8, color="white",
+            linespacing=1.0)
     L = VALLEY.max_curvature
     bb = np.linspace(0, 0.99, 50)
     ax.plot(2 * (1 - bb) / L, bb, ":", color="k", lw=1.2, label="GD at lr/(1−β) unstable →")
@@ -209,25 +208,28 @@ def _draw_map(ax, nesterov):
         ax.plot(2 * (1 + bb) / ((1 + 2 * bb) * L), bb, "--", color="white", lw=1.2, label="Nesterov limit")
     else:
         ax.plot(2 * (1 + bb) / L, bb, "--", color="white", lw=1.2, label="momentum limit")
-    ax.text(0.168, 0.2, "diverges", ha="center", va="bottom", fontsize=8, color="white",
+    ax.text(0.168, 0.3, "diverges", ha="center", va="bottom", fontsize=8, color="white",
             bbox={"boxstyle": "round", "fc": "#D55E00", "ec": "none"})
     ax.set_xticks([0, 0.05, 0.1, 0.15, 0.2])
     ax.set_yticks([0, 0.5, 0.9])
     ax.grid(False)
     ax.set_xlabel("learning rate lr")
     ax.set_ylabel("momentum β")
-    ax.legend(loc="lower left", fontsize=7, frameon=True, framealpha=0.85)
-    ax.set_title(f"{'Nesterov' if nesterov else 'momentum'}: steps to cut the loss 10⁶×")
+    ax.legend(loc="lower left", fontsize=8, frameon=True, framealpha=0.85)
+    ax.set_title(f"{'Nesterov' if nesterov else 'momentum'}: steps to cut the loss 10⁶×", fontsize=9)
 
 
 #: The loss panel's range: steps, and the loss (on a log axis).
 _LOSS_LIMITS = ((-4, STEPS + 4), (1e-12, 1e7))
 
 
-def _layout():
+_FIG_WIDTH = 6.72  # inches: 672 CSS px in the book (100 px per inch), so 8 pt text is 11 CSS px
+
+
+def _layout(dpi):
     """The explorer's empty 2 × 2 figure, with every panel's axis limits set."""
-    fig, axes = plots.figure(ncols=2, nrows=2, width=8.4, height=3.1, dpi=80)
-    fig.subplots_adjust(left=0.075, right=0.98, bottom=0.08, top=0.94, wspace=0.2, hspace=0.36)
+    fig, axes = plots.figure(ncols=2, nrows=2, width=_FIG_WIDTH, height=2.9, dpi=dpi)
+    fig.subplots_adjust(left=0.105, right=0.975, bottom=0.08, top=0.95, wspace=0.2, hspace=0.4)
     for ax, (xlim, ylim) in zip(axes.flat, [VALLEY.bounds, VALLEY.bounds, _LOSS_LIMITS,
                                             (_MAP_EXTENT[:2], _MAP_EXTENT[2:])]):
         ax.set_xlim(*xlim)
@@ -235,16 +237,16 @@ def _layout():
     return fig, axes
 
 
-@functools.lru_cache(maxsize=2)
-def _backdrop(nesterov):
+@functools.lru_cache(maxsize=4)
+def _backdrop(nesterov, dpi):
     """The explorer's fixed parts for momentum or for Nesterov, as a ``Sheet.backdrop`` (cached).
 
     That is the four panels' axes, ticks, labels and fixed titles, the
     valley's level sets, and the speed map.
     """
-    fig, axes = _layout()
+    fig, axes = _layout(dpi)
     draw_valley(axes[0, 0])
-    axes[0, 0].set_title("plain gradient descent")
+    axes[0, 0].set_title("plain gradient descent", fontsize=9)
     draw_valley(axes[0, 1], labels=False)
     ax = axes[1, 0]
     ax.set_yscale("log")
@@ -254,7 +256,7 @@ def _backdrop(nesterov):
     ax.set_xticks([0, 50, 100, 150])
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
-    ax.set_title(f"loss over {STEPS} steps (colours as above)")
+    ax.set_title(f"loss over {STEPS} steps (colours as above)", fontsize=9)
     _draw_map(axes[1, 1], nesterov)
     return Sheet.backdrop(fig, axes)
 
@@ -274,7 +276,7 @@ def _draw_path(sheet, panel, path, label, color):
     return line
 
 
-@explorer("ch5.momentum", static=("lr", "nesterov"),
+@explorer("ch5.momentum",
           alt="Gradient descent and momentum on a narrow valley, their loss curves, and a map of convergence speed",
           lr=Slider(LR_VALUES, default=0.01, label="learning rate"),
           beta=Slider(BETA_VALUES, default=0.9, label="momentum β"),
@@ -284,14 +286,15 @@ def momentum(lr=0.01, beta=0.9, nesterov=False):
 
     The figure is a ``Sheet``'s: render it at its own dpi (``plots.to_image`` does).
     """
-    backdrops = _backdrop(False), _backdrop(True)  # both on the first call, so the toggle never waits
+    dpi = frame_dpi(_FIG_WIDTH, 80)
+    backdrops = _backdrop(False, dpi), _backdrop(True, dpi)  # both on the first call, so the toggle never waits
     nesterov = bool(nesterov) and beta > 0
     sheet = Sheet(backdrops[nesterov])
     big = lr / (1 - beta)
     name = "Nesterov" if nesterov else "momentum"
     labels = [f"GD, lr = {lr:g}", f"GD, lr/(1−β) = {big:.3g}", f"{name}, lr = {lr:g}, β = {beta:g}"]
     runs = _runs(float(lr), float(beta), nesterov)
-    legend = {"fontsize": 7, "frameon": True, "framealpha": 0.85}
+    legend = {"fontsize": 8, "frameon": True, "framealpha": 0.85}
 
     handles = _draw_path(sheet, 0, runs[0], labels[0], plots.COLORS[0])  # panel 0: plain gradient descent
     if beta > 0:

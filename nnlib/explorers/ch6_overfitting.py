@@ -35,7 +35,7 @@ from ..layers import Dropout, Linear
 from ..losses import CrossEntropyLoss, L1Penalty, L2Penalty
 from ..optim import SGD
 from ..train import fit
-from ..widgets import Slider, explorer
+from ..widgets import Slider, explorer, frame_dpi
 from ..plots import Sheet
 
 __all__ = [
@@ -115,18 +115,21 @@ def poly_errors(n_points=12, seed=0):
     return np.array(train), np.array(val)
 
 
-def _poly_layout():
-    fig, axes = plots.figure(ncols=2, width=8.2, height=3.0, dpi=80)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.9, wspace=0.28)
+_FIG_WIDTH = 6.72  # inches: 672 CSS px in the book (100 px per inch), so 8 pt text is 11 CSS px
+
+
+def _poly_layout(dpi):
+    fig, axes = plots.figure(ncols=2, width=_FIG_WIDTH, height=3.0, dpi=dpi)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.9, wspace=0.3)
     return fig, axes
 
 
-@functools.lru_cache(maxsize=len(POLY_POINTS))
-def _poly_backdrop(n_points):
+@functools.lru_cache(maxsize=2 * len(POLY_POINTS))
+def _poly_backdrop(n_points, dpi):
     """The polynomial explorer's fixed parts for ``n_points`` training points, as a ``Sheet.backdrop`` (cached)."""
     x, y, x_val, y_val = poly_data(n_points)
     train, val = poly_errors(n_points)
-    fig, axes = _poly_layout()
+    fig, axes = _poly_layout(dpi)
 
     ax = axes[0]
     grid = np.linspace(-1, 1, 300)
@@ -167,12 +170,13 @@ def polynomial(degree=3, n_points=12):
     curves are drawn once per training set size, for every size on the first
     call): render it at its own dpi, as ``plots.to_image`` does.
     """
+    dpi = frame_dpi(_FIG_WIDTH, 80)
     for n in POLY_POINTS:
-        _poly_backdrop(n)
+        _poly_backdrop(n, dpi)
     x, y, _, _ = poly_data(n_points)
     train, val = poly_errors(n_points)
     coef = poly_fit(x, y, degree)
-    sheet = Sheet(_poly_backdrop(n_points))
+    sheet = Sheet(_poly_backdrop(n_points, dpi))
     ax = sheet.ax
 
     grid = np.linspace(-1, 1, 300)  # panel 0: the data and the fit
@@ -181,7 +185,7 @@ def polynomial(degree=3, n_points=12):
     handles += sheet.plot(0, grid, poly_features(grid, degree) @ coef, color=plots.COLORS[3], lw=1.8,
                           label=f"degree {degree} fit", clip=True)
     handles.insert(2, ax.scatter(*sheet.xy(0, x, y), s=22, color=plots.COLORS[0], label=f"{n_points} training points"))
-    sheet.legend(0, handles, loc="lower right", fontsize=7)
+    sheet.legend(0, handles, loc="lower right", fontsize=8)
     sheet.text(0, 0.5, 1.02, f"train RMSE {train[degree]:.3f}, validation RMSE {val[degree]:.3f}",
                ha="center", va="bottom", fontsize=9)
 
@@ -189,7 +193,7 @@ def polynomial(degree=3, n_points=12):
                ax.plot([], [], "-o", ms=3, color=plots.COLORS[3], label="validation")[0],
                ax.plot([], [], color="0.5", lw=0.8, ls=":", label="noise level 0.25")[0]]
     sheet.axvline(1, degree, color="k", lw=0.8)
-    sheet.legend(1, handles, loc="lower left", fontsize=7)
+    sheet.legend(1, handles, loc="lower left", fontsize=8)
     return sheet.fig
 
 
@@ -318,7 +322,8 @@ class Runs:
     epoch with the lowest validation loss (``best_epoch``, counted from 1).
     ``train_loss`` (R, epochs) is each epoch's mean minibatch cross-entropy in
     train mode (penalty excluded); ``val_loss`` and ``val_acc`` (R, evals) are
-    measured in eval mode after the epochs in ``eval_epochs``.
+    measured in eval mode after the epochs in ``eval_epochs``. With ``patience``,
+    a network stops after ``stopped_epoch`` (its later entries are NaN).
     """
 
     params: list
@@ -328,6 +333,7 @@ class Runs:
     val_acc: np.ndarray
     best: list
     best_epoch: np.ndarray
+    stopped_epoch: np.ndarray
 
 
 def mlp_logits(params, X):
@@ -368,7 +374,7 @@ def _per_model(name, value, R):
 
 def train_mlps(X, y, seeds, *, hidden=HIDDEN, n_out=10, p=0.0, lam=0.0, lr=LR, momentum=MOMENTUM,
                optimizer="sgd", betas=(0.9, 0.999), eps=1e-8, epochs=EPOCHS, batch_size=BATCH_SIZE, val=None,
-               eval_every=1, init=None, trainable=_PARAM_NAMES):
+               eval_every=1, patience=None, init=None, trainable=_PARAM_NAMES):
     """Train one network per seed, all at once, with the same arithmetic as ``make_mlp`` + ``fit``.
 
     Network r is ``make_mlp(hidden, p[r], rng=np.random.default_rng(seeds[r]))``,
@@ -385,7 +391,9 @@ def train_mlps(X, y, seeds, *, hidden=HIDDEN, n_out=10, p=0.0, lam=0.0, lr=LR, m
       w ← w − lr·λ·w on the weights, then Adam's step).
     * ``val=(X_val, y_val)``: measured every ``eval_every`` epochs (and after the
       last); ``Runs.best`` keeps the weights with the lowest validation loss
-      (early stopping with unlimited patience).
+      (early stopping with unlimited patience). ``patience`` (epochs): a network
+      whose validation loss has not improved for that long stops training
+      (early stopping; the others go on without it, so the cost falls).
     * ``init``: a list like ``Runs.params`` whose non-None entries replace
       the initial weights (fine-tuning from a pretrained network); only the
       parameters named in ``trainable`` are updated.
@@ -419,20 +427,25 @@ def train_mlps(X, y, seeds, *, hidden=HIDDEN, n_out=10, p=0.0, lam=0.0, lr=LR, m
                 params[i] = np.array(np.broadcast_to(value, params[i].shape), dtype=np.float64)
     train_idx = [i for i, name in enumerate(_PARAM_NAMES) if name in trainable]
     state = {i: [np.zeros_like(params[i]), np.zeros_like(params[i])] for i in train_idx}
-    shape = {i: (R,) + (1,) * (params[i].ndim - 1) for i in range(4)}
-    dropping = np.flatnonzero(p > 0)
     scale = 1.0 / (1.0 - p)
-    rows = np.arange(R)[:, None]
-    train_loss = np.zeros((R, epochs))
+    train_loss = np.full((R, epochs), np.nan)
     eval_epochs = [e for e in range(1, epochs + 1) if e % eval_every == 0 or e == epochs] if val is not None else []
+    if patience is not None and val is None:
+        raise ValueError("train_mlps: patience needs val=(X_val, y_val) to watch")
     val_loss = np.full((R, len(eval_epochs)), np.nan)
     val_acc = np.full((R, len(eval_epochs)), np.nan)
+    out = [a.copy() for a in params]
     best = [a.copy() for a in params]
     best_epoch = np.zeros(R, dtype=int)
     best_loss = np.full(R, np.inf)
+    stopped = np.full(R, epochs)
     beta1, beta2 = betas
     step = 0
+    live = np.arange(R)  # the networks still training; the arrays below hold only them
     for epoch in range(1, epochs + 1):
+        rows = np.arange(live.size)[:, None]
+        dropping = np.flatnonzero(p > 0)
+        epoch_loss = np.zeros(live.size)
         orders = np.stack([rng.permutation(n) for rng in rngs])
         for start in range(0, n, batch_size):
             idx = orders[:, start:start + batch_size]
@@ -443,14 +456,14 @@ def train_mlps(X, y, seeds, *, hidden=HIDDEN, n_out=10, p=0.0, lam=0.0, lr=LR, m
             z1 += b1[:, None, :]
             h = np.maximum(z1, 0.0)
             if dropping.size:
-                mask = np.ones((R, B, hidden))
+                mask = np.ones((live.size, B, hidden))
                 for r in dropping:
                     mask[r] = (rngs[r].random((B, hidden)) >= p[r]) * scale[r]
                 h *= mask
             z2 = np.matmul(h, W2.transpose(0, 2, 1))
             z2 += b2[:, None, :]
             loss, g2 = _cross_entropy(z2, yb)
-            train_loss[:, epoch - 1] += loss * B
+            epoch_loss += loss * B
             g2[rows, np.arange(B), yb] -= 1.0
             g2 /= B
             grads = {2: np.matmul(g2.transpose(0, 2, 1), h), 3: g2.sum(axis=1)}
@@ -464,8 +477,9 @@ def train_mlps(X, y, seeds, *, hidden=HIDDEN, n_out=10, p=0.0, lam=0.0, lr=LR, m
             step += 1
             for i in train_idx:
                 a, g = params[i], grads[i]
-                decay = lam.reshape(shape[i]) if i in (0, 2) and lam.any() else None
-                rate = lr.reshape(shape[i])
+                shape = (live.size,) + (1,) * (a.ndim - 1)
+                decay = lam.reshape(shape) if i in (0, 2) and lam.any() else None
+                rate = lr.reshape(shape)
                 if decay is not None and optimizer != "adamw":
                     g = g + decay * a  # L2: λ·w joins the gradient
                 if optimizer == "sgd":
@@ -483,16 +497,36 @@ def train_mlps(X, y, seeds, *, hidden=HIDDEN, n_out=10, p=0.0, lam=0.0, lr=LR, m
                 v += (g * g) * (1.0 - beta2)
                 denom = np.sqrt(v) / (1.0 - beta2 ** step) ** 0.5 + eps
                 a -= (rate / (1.0 - beta1 ** step)) * (m / denom)
-        train_loss[:, epoch - 1] /= n
-        if epoch in eval_epochs:
-            k = eval_epochs.index(epoch)
-            val_loss[:, k], val_acc[:, k] = evaluate_mlps(params, *val)
-            better = val_loss[:, k] < best_loss
-            best_loss[better] = val_loss[better, k]
-            best_epoch[better] = epoch
-            for b, a in zip(best, params):
-                b[better] = a[better]
-    return Runs(params, train_loss, np.array(eval_epochs), val_loss, val_acc, best, best_epoch)
+        train_loss[live, epoch - 1] = epoch_loss / n
+        if epoch not in eval_epochs:
+            continue
+        k = eval_epochs.index(epoch)
+        val_loss[live, k], val_acc[live, k] = evaluate_mlps(params, *val)
+        better = val_loss[live, k] < best_loss[live]
+        best_loss[live[better]] = val_loss[live[better], k]
+        best_epoch[live[better]] = epoch
+        for b, a in zip(best, params):
+            b[live[better]] = a[better]
+        if patience is None:
+            continue
+        done = epoch - best_epoch[live] >= patience
+        if done.any() and epoch < epochs:  # these stop: keep their weights, train on without them
+            stopped[live[done]] = epoch
+            for o, a in zip(out, params):
+                o[live[done]] = a[done]
+            keep = ~done
+            live = live[keep]
+            if live.size == 0:
+                break
+            params = [a[keep] for a in params]
+            state = {i: [s[keep] for s in pair] for i, pair in state.items()}
+            rngs = [rng for rng, kept in zip(rngs, keep) if kept]
+            p, lam, lr, scale = p[keep], lam[keep], lr[keep], scale[keep]
+            if not shared:
+                X, y = X[keep], y[keep]
+    for o, a in zip(out, params):
+        o[live] = a
+    return Runs(out, train_loss, np.array(eval_epochs), val_loss, val_acc, best, best_epoch, stopped)
 
 
 __all__ += ["Runs", "train_mlps", "mlp_logits", "evaluate_mlps"]
@@ -523,17 +557,17 @@ def _hist_counts(w):
     return np.histogram(np.clip(w, -0.8, 0.8), bins=_HIST_BINS)[0]
 
 
-def _mlp_layout():
-    fig, axes = plots.figure(ncols=2, width=8.4, height=3.0, dpi=80)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.88, wspace=0.3)
+def _mlp_layout(dpi):
+    fig, axes = plots.figure(ncols=2, width=_FIG_WIDTH, height=3.0, dpi=dpi)
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.16, top=0.88, wspace=0.32)
     return fig, axes
 
 
-@functools.lru_cache(maxsize=1)
-def _penalty_backdrop():
+@functools.lru_cache(maxsize=2)
+def _penalty_backdrop(dpi):
     """The λ explorer's fixed parts, as a ``Sheet.backdrop`` (cached): the λ = 0 histogram and the error curves."""
     runs = penalty_sweep()
-    fig, axes = _mlp_layout()
+    fig, axes = _mlp_layout(dpi)
 
     ax = axes[0]
     ax.stairs(_hist_counts(runs[0].weight), _HIST_BINS, color=plots.COLORS[0], lw=1.2)
@@ -549,7 +583,7 @@ def _penalty_backdrop():
     ax.plot(xs, [r.val_error for r in runs], "-o", ms=4, color=plots.COLORS[3])
     ax.plot(xs, [1 - r.history.train_acc[-1] for r in runs], "-o", ms=4, color=plots.COLORS[0])
     ax.set_xlim(-0.3, len(LAMBDAS) - 0.7)
-    ax.set_xticks(xs, [f"{v:g}" for v in LAMBDAS], fontsize=7)
+    ax.set_xticks(xs, [f"{v:g}" for v in LAMBDAS], fontsize=8)
     ax.set_ylim(-0.01, 0.5)
     ax.set_yticks([0, 0.1, 0.2, 0.3, 0.4, 0.5])
     ax.set_xlabel("λ")
@@ -569,7 +603,7 @@ def weight_penalty(lam=0.01):
     runs = penalty_sweep()
     i = LAMBDAS.index(lam)
     run = runs[i]
-    sheet = Sheet(_penalty_backdrop())
+    sheet = Sheet(_penalty_backdrop(frame_dpi(_FIG_WIDTH, 80)))
     ax = sheet.ax
 
     # panel 0: the histogram at λ over the one at λ = 0
@@ -580,25 +614,25 @@ def weight_penalty(lam=0.01):
         handles.insert(0, ax.plot([], [], color=plots.COLORS[0], lw=1.2, label="λ = 0")[0])
     s = weight_stats(run.weight)
     sheet.text(0, 0.03, 0.96, f"‖W‖ = {s['norm']:.2f}\nmax|w| = {s['max_abs']:.2f}\n"
-               f"participation = {s['participation']:.2f}", va="top", fontsize=7)
-    sheet.legend(0, handles, loc="upper right", fontsize=7)
+               f"participation = {s['participation']:.2f}", va="top", fontsize=8)
+    sheet.legend(0, handles, loc="upper right", fontsize=8)
     sheet.text(0, 0.5, 1.02, f"first-layer weights ({run.weight.size}) at λ = {lam:g}", ha="center", va="bottom",
                fontsize=9)
 
     sheet.axvline(1, i, color="k", lw=0.8)  # panel 1: the errors against λ
     ax.text(*sheet.xy(1, i + (0.15 if i < 4 else -0.15), 0.3), f"final validation\nloss {run.history.val_loss[-1]:.3f}",
-            ha="left" if i < 4 else "right", fontsize=7)
+            ha="left" if i < 4 else "right", fontsize=8)
     handles = [ax.plot([], [], "-o", ms=4, color=plots.COLORS[3], label="validation error")[0],
                ax.plot([], [], "-o", ms=4, color=plots.COLORS[0], label="training error")[0]]
-    sheet.legend(1, handles, loc="upper left", fontsize=7)
+    sheet.legend(1, handles, loc="upper left", fontsize=8)
     return sheet.fig
 
 
-@functools.lru_cache(maxsize=1)
-def _dropout_backdrop():
+@functools.lru_cache(maxsize=2)
+def _dropout_backdrop(dpi):
     """The dropout explorer's fixed parts, as a ``Sheet.backdrop`` (cached): the p = 0 curves and the accuracies."""
     base, acc = train_mlp(p=0.0), dropout_sweep()
-    fig, axes = _mlp_layout()
+    fig, axes = _mlp_layout(dpi)
 
     ax = axes[0]
     epochs = np.arange(1, base.history.epochs + 1)
@@ -637,7 +671,7 @@ def dropout_rate(p=0.5):
     The figure is a ``Sheet``'s: render it at its own dpi, as ``plots.to_image`` does.
     """
     run, acc = train_mlp(p=p), dropout_sweep()
-    sheet = Sheet(_dropout_backdrop())
+    sheet = Sheet(_dropout_backdrop(frame_dpi(_FIG_WIDTH, 80)))
     ax = sheet.ax
 
     epochs = np.arange(1, run.history.epochs + 1)  # panel 0: the loss curves at p over those at p = 0
@@ -648,11 +682,11 @@ def dropout_rate(p=0.5):
                               label=f"p = {p:g}: training (train mode)", clip=True)
         handles += sheet.plot(0, epochs, run.history.val_loss, color=plots.COLORS[3], ls="--",
                               label=f"p = {p:g}: validation", clip=True)
-    sheet.legend(0, handles, loc="lower left", fontsize=7)
+    sheet.legend(0, handles, loc="lower left", fontsize=8)
     sheet.text(0, 0.5, 1.02, f"loss curves, seed 0, p = {p:g}", ha="center", va="bottom", fontsize=9)
 
     sheet.axvline(1, p, color="k", lw=0.8)  # panel 1: accuracy against p
     handles = [ax.errorbar([], [], yerr=[], fmt="-o", ms=4, capsize=3, color=plots.COLORS[2],
                            label=f"mean ± std over {acc.shape[1]} seeds")]
-    sheet.legend(1, handles, loc="lower left", fontsize=7)
+    sheet.legend(1, handles, loc="lower left", fontsize=8)
     return sheet.fig
