@@ -474,7 +474,9 @@ class _DivergenceWatch:
             return (f"the loss grew to {loss:.3g}, more than {DIVERGENCE_FACTOR:.0e} times the first batch loss "
                     f"({self.reference:.3g}): the steps overshoot, usually because the learning rate is too high")
         params_finite = all(np.isfinite(p.data).all() for p in model.parameters())
-        if not params_finite and last_loss is not None and last_loss <= self.limit:
+        if not params_finite and last_loss is None:
+            return "the parameters were NaN or inf before the first step"
+        if not params_finite and last_loss <= self.limit:
             state = [v for st in getattr(optimizer, "state", {}).values() for v in st.values()
                      if isinstance(v, np.ndarray)]
             if state and all(np.isfinite(v).all() for v in state):

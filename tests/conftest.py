@@ -81,3 +81,50 @@ def site():
     if not (SITE / "index.html").is_file():
         skip_or_fail(f"no built site in {SITE.relative_to(ROOT)}; run `make book` first")
     return SITE
+
+
+# --- torch-oracle tests: how many ran --------------------------------------------------------------
+# A test that compares nnlib with PyTorch calls pytest.importorskip("torch") and skips silently where torch
+# is missing. The summary at the end of every run says how many such tests passed, skipped or failed, so a
+# CI log shows whether the oracle really ran.
+_TORCH_TESTS = {"ids": set(), "passed": set(), "skipped": set(), "failed": set()}
+
+
+def _uses_torch(item):
+    import inspect
+
+    function = getattr(item, "function", None)
+    try:
+        source = inspect.getsource(function)
+    except (TypeError, OSError):
+        return False
+    return 'importorskip("torch")' in source
+
+
+def pytest_collection_modifyitems(items):
+    _TORCH_TESTS["ids"].update(item.nodeid for item in items if _uses_torch(item))
+
+
+def pytest_runtest_logreport(report):
+    if report.nodeid not in _TORCH_TESTS["ids"]:
+        return
+    if report.skipped:
+        _TORCH_TESTS["skipped"].add(report.nodeid)
+    elif report.failed:
+        _TORCH_TESTS["failed"].add(report.nodeid)
+    elif report.when == "call" and report.passed:
+        _TORCH_TESTS["passed"].add(report.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _TORCH_TESTS["ids"]:
+        return
+    from importlib import metadata
+
+    try:
+        version = f"torch {metadata.version('torch')}"
+    except metadata.PackageNotFoundError:
+        version = "torch not installed"
+    counts = {k: len(_TORCH_TESTS[k]) for k in ("passed", "skipped", "failed")}
+    terminalreporter.write_line(f"torch-oracle tests: {counts['passed']} passed, {counts['skipped']} skipped, "
+                                f"{counts['failed']} failed, of {len(_TORCH_TESTS['ids'])} collected ({version})")

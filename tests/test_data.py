@@ -276,6 +276,13 @@ def test_augment_digits():
         for image, shifted in zip(images, block):
             candidates = [_shift_reference(image, dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
             assert any(np.array_equal(shifted, c) for c in candidates)
+    # The copies really are shifted: exactly the shifts drawn by shift_images from the same generator,
+    # and most of them (8 of the 9 possible shifts are not (0, 0)) differ from the original.
+    rng = np.random.default_rng(0)
+    expected = [shift_images(images, 1, rng=rng).reshape(50, 64) for _ in range(2)]
+    np.testing.assert_array_equal(X_aug[50:], np.concatenate(expected))
+    moved = [not np.array_equal(a, b) for a, b in zip(X_aug[50:100], X)]
+    assert sum(moved) >= 35
     noisy, _ = augment_digits(X, y, 1, rng=0, noise_std=0.5)
     assert not np.array_equal(noisy[50:], X_aug[50:100])
     with pytest.raises(ValueError, match=r"augment_digits: X must have shape \(N, 64\)"):

@@ -253,6 +253,40 @@ def test_dropout_same_seed_same_mask_and_backward_uses_it():
     np.testing.assert_array_equal(b_grad, (yb != 0) * 2.0)
 
 
+@pytest.mark.parametrize("p", [0.2, 0.5, 0.75])
+def test_dropout_rescales_kept_units_by_1_over_1_minus_p_forward_and_backward(p):
+    # Gradient checks cannot see a missing 1/(1 - p): forward and backward would be scaled alike. Check the factor.
+    x = np.full((50, 40), 3.0)
+    layer = Dropout(p, rng=1)
+    y = layer(x)
+    kept = y != 0
+    np.testing.assert_allclose(y[kept], 3.0 / (1 - p), rtol=1e-15)
+    g = layer.backward(np.ones_like(x))
+    np.testing.assert_allclose(g[kept], 1.0 / (1 - p), rtol=1e-15)
+    np.testing.assert_array_equal(g[~kept], 0.0)
+    assert abs(y.mean() - 3.0) < 0.1  # E[y] = x: 2000 units, so the sample mean is within a few percent
+
+
+def test_dropout_on_float16_and_pooling_an_empty_batch():
+    y = Dropout(0.5, rng=0)(np.ones((4, 5), dtype=np.float16))
+    assert y.dtype == np.float16 and set(np.unique(y)) <= {0.0, 2.0}
+    for pool in (MaxPool2d(2), AvgPool2d(2)):
+        out = pool(np.zeros((0, 3, 4, 4)))
+        assert out.shape == (0, 3, 2, 2)
+        assert pool.backward(np.zeros((0, 3, 2, 2))).shape == (0, 3, 4, 4)
+
+
+@pytest.mark.filterwarnings("error")
+def test_avg_pool_at_the_extremes_warns_never():
+    huge = np.full((1, 1, 2, 2), 1e308)  # the window's sum overflows, its mean does not
+    np.testing.assert_array_equal(AvgPool2d(2)(huge), [[[[1e308]]]])
+    mixed = np.array([[[[np.inf, -np.inf], [1.0, 2.0]]]])  # +inf and -inf have no mean: NaN, as in PyTorch
+    assert np.isnan(AvgPool2d(2)(mixed)).all()
+    normal = np.random.default_rng(0).standard_normal((2, 3, 4, 4))
+    ref = normal.reshape(2, 3, 2, 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(2, 3, 2, 2, 4).mean(axis=-1)
+    np.testing.assert_allclose(AvgPool2d(2)(normal), ref, rtol=1e-15)
+
+
 @pytest.mark.parametrize("p", [-0.1, 1.0, 1.5])
 def test_dropout_rejects_p_outside_0_1(p):
     with pytest.raises(ValueError, match=r"Dropout: p must be in \[0, 1\)"):

@@ -202,6 +202,72 @@ def test_divergence_detected_without_warnings():
     assert history.diverged and history.diverged_at == 0 and history.diverged_step is not None
     assert history.epochs == 0 and history.train_loss == [] and history.lr == []
     assert "diverged_at=0" in repr(history)
+    assert "more than 1e+06 times the first batch loss" in history.diverged_reason
+    assert "learning rate is too high" in history.diverged_reason
+
+
+def test_nan_made_by_the_optimizer_is_not_blamed_on_the_learning_rate():
+    """0/0 inside Adam (eps = 0, forced past the check) at dead ReLU units: a numerical failure, not a high lr."""
+    X, y = make_moons(64, rng=0)
+    rng = np.random.default_rng(0)
+    model = Sequential(Linear(2, 8, rng=rng), ReLU(), Linear(8, 2, rng=rng))
+    model.layers[0].bias.data[:4] = -100.0  # four dead units: their weights get gradients of exactly 0
+    optimizer = Adam(model.parameters(), lr=0.01)
+    optimizer.eps = 0.0  # Adam refuses eps = 0 (ValueError); set afterwards to show why
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = fit(model, CrossEntropyLoss(), optimizer, X, y, 3, 16, rng=0)
+    assert history.diverged and history.diverged_step == 1  # the first step made NaN, the second batch saw it
+    assert "numerical failure inside the update (such as 0/0)" in history.diverged_reason
+    assert "not a learning rate that is too high" in history.diverged_reason
+
+
+def test_divergence_reason_when_the_outputs_overflow():
+    X, y = make_moons(64, rng=0)
+    model = Linear(2, 2, rng=0)
+    model.weight.data[:] = 1e308  # finite weights; x @ W.T overflows for inputs of size 10
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), X + 10, y, 1, 8, rng=0)
+    assert history.diverged_step == 0
+    assert history.diverged_reason.startswith("the model's outputs overflowed to NaN or inf")
+
+
+def test_every_sample_is_used_once_per_epoch_including_the_last_partial_batch():
+    class Spy(Module):
+        """Records the rows of every batch it sees, then acts as a Linear layer."""
+
+        def __init__(self):
+            self.linear, self.seen = Linear(1, 2, rng=0), []
+
+        def forward(self, x):
+            self.seen.append(x[:, 0].copy())
+            return self.linear(x)
+
+        def backward(self, grad_out):
+            return self.linear.backward(grad_out)
+
+    X = np.arange(10.0)[:, None]
+    y = np.arange(10) % 2
+    model = Spy()
+    optimizer = SGD(model.parameters(), lr=0.1)
+    history = fit(model, CrossEntropyLoss(), optimizer, X, y, epochs=2, batch_size=4, rng=0)
+    assert [len(b) for b in model.seen] == [4, 4, 2, 4, 4, 2]  # the last batch of each epoch is the partial one
+    for epoch in (0, 1):
+        rows = np.concatenate(model.seen[3 * epoch : 3 * epoch + 3])
+        np.testing.assert_array_equal(np.sort(rows), np.arange(10.0))  # every sample, once
+    assert history.epochs == 2
+
+
+def test_the_train_loss_counts_the_last_partial_batch():
+    # 10 samples in batches of 4: with lr = 0 the epoch's loss is the full-data loss only if the last 2 count.
+    X, y = make_moons(10, noise=0.3, rng=1)
+    model = _moons_classifier()
+    history = fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.0), X, y, 1, 4, rng=0, shuffle=False)
+    full, _ = evaluate(model, CrossEntropyLoss(), X, y)
+    first8, _ = evaluate(model, CrossEntropyLoss(), X[:8], y[:8])
+    assert history.train_loss[0] == pytest.approx(full, rel=1e-12)
+    assert abs(full - first8) > 1e-3  # so a fit that skipped them would fail the line above
 
 
 def test_overflow_to_inf_is_caught_without_warnings(monkeypatch):
@@ -226,6 +292,7 @@ def test_non_finite_first_batch_is_divergence():
         warnings.simplefilter("error")
         history = fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), X, y, 3, 8, rng=0)
     assert history.diverged and history.diverged_at == 0 and history.diverged_step == 0
+    assert history.diverged_reason == "the parameters were NaN or inf before the first step"
 
 
 def test_divergence_in_a_later_epoch():
