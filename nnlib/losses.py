@@ -118,7 +118,7 @@ def _check_y_hat(where, y_hat, ndim=None):
         bad = "NaN" if np.isnan(y_hat).any() else "inf"
         raise ValueError(
             f"{where}: y_hat must be finite, got an array containing {bad} "
-            "(during training this means the model has diverged: try a smaller learning rate)"
+            "(during training this means the model has diverged; fit stops and says why in History.diverged_reason)"
         )
     return y_hat
 

@@ -75,11 +75,16 @@ class LRScheduler:
         return check_number(f"{type(self).__name__}.lr_at", "epoch", epoch, low=0, integer=True)
 
     def _scaled(self, k):
-        """base_lr · gamma^k, or inf (not an OverflowError) when gamma^k is too large for a float."""
+        """base_lr · gamma^k; inf (not an OverflowError) only when the product itself is too large for a float."""
         try:
             return self.base_lr * self.gamma ** k
-        except OverflowError:
-            return math.inf if self.base_lr > 0 else 0.0
+        except OverflowError:  # gamma^k alone overflows; the product may still fit (0.1 · 10^309 = 1e308)
+            if self.base_lr == 0:
+                return 0.0
+            try:
+                return math.exp(math.log(self.base_lr) + k * math.log(self.gamma))
+            except OverflowError:
+                return math.inf
 
     def get_last_lr(self):
         """The rate this scheduler last set, as a one-element list (like PyTorch)."""

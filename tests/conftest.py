@@ -101,8 +101,8 @@ def _uses_torch(item):
     return 'importorskip("torch")' in source
 
 
-def pytest_collection_modifyitems(items):
-    _TORCH_TESTS["ids"].update(item.nodeid for item in items if _uses_torch(item))
+def pytest_collection_finish(session):
+    _TORCH_TESTS["ids"].update(item.nodeid for item in session.items if _uses_torch(item))  # after deselection
 
 
 def pytest_runtest_logreport(report):

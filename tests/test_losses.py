@@ -452,3 +452,30 @@ def test_bad_penalties():
         L1Penalty([layer.weight.data], 0.1)
     with pytest.raises(ValueError, match="L2Penalty: params has no weights to penalise.*include_bias=True"):
         L2Penalty([layer.bias], 0.1)
+
+
+# --- the extremes: no warning where the result fits in a float ----------------------------------------
+
+
+@pytest.mark.filterwarnings("error")
+def test_softmax_log_softmax_and_cross_entropy_at_plus_minus_1e308():
+    z = np.array([[1e308, -1e308], [-1e308, 1e308]])
+    np.testing.assert_array_equal(softmax(z), [[1.0, 0.0], [0.0, 1.0]])
+    np.testing.assert_array_equal(softmax(z, axis=0), [[1.0, 0.0], [0.0, 1.0]])
+    # log_softmax's documented limit: the true value -2e308 is below the most negative float64, so -inf.
+    np.testing.assert_array_equal(log_softmax(z), [[0.0, -np.inf], [-np.inf, 0.0]])
+    ce = CrossEntropyLoss()
+    assert ce(z, np.array([0, 1])) == 0.0  # the right class, with certainty
+    np.testing.assert_array_equal(ce.backward(), np.zeros((2, 2)))
+    assert ce(z, np.array([1, 0])) == np.inf  # a true loss of 2e308 is not representable
+    np.testing.assert_array_equal(ce.backward(), [[0.5, -0.5], [-0.5, 0.5]])  # its gradient is, exactly
+    # A mean that fits although the sum does not: three losses of 1.5e308 each.
+    z3 = np.array([[0.0, -1.5e308]] * 3)
+    assert ce(z3, np.array([1, 1, 1])) == pytest.approx(1.5e308, rel=1e-15)
+
+
+@pytest.mark.filterwarnings("error")
+def test_bce_mean_fits_although_the_sum_overflows():
+    z = np.array([[1e308, -1e308], [-1e308, 1e308]])
+    loss = BCEWithLogitsLoss()(z, np.array([[0.0, 1.0], [1.0, 0.0]]))  # four losses of 1e308
+    assert loss == pytest.approx(1e308, rel=1e-15)

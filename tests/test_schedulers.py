@@ -175,3 +175,20 @@ def test_optimizer_must_be_an_nnlib_optimizer(cls, kwargs):
 def test_base_class_needs_lr_at():
     with pytest.raises(NotImplementedError, match="LRScheduler must implement lr_at"):
         LRScheduler(_opt())
+
+
+def test_a_growing_schedule_never_raises_overflowerror():
+    # gamma = 10 for 400 epochs: 10**400 does not fit in a float. lr_at says inf (for plotting a schedule),
+    # and step() refuses to set it, naming gamma, and leaves the optimizer and the epoch as they were.
+    optimizer = SGD([Parameter(np.ones(1))], lr=0.1)
+    scheduler = ExponentialLR(optimizer, gamma=10)
+    assert scheduler.lr_at(400) == math.inf
+    assert StepLR(SGD([Parameter(np.ones(1))], lr=0.1), 1, gamma=10).lr_at(400) == math.inf
+    for _ in range(309):
+        scheduler.step()
+    assert optimizer.lr == pytest.approx(1e308)  # 10^309 alone overflows, 0.1 · 10^309 does not
+    with pytest.raises(ValueError, match=r"ExponentialLR\.step: the learning rate for epoch 310 overflows a float "
+                                         r"\(base_lr=0\.1, gamma=10\.0\)"):
+        scheduler.step()
+    assert scheduler.last_epoch == 309 and optimizer.lr == pytest.approx(1e308)
+    assert ExponentialLR(SGD([Parameter(np.ones(1))], lr=0.1), gamma=0.1).lr_at(400) == 0.0  # underflow is fine
