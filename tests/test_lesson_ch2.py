@@ -1,0 +1,152 @@
+"""Chapter 2's lesson: its opening box agrees with its computed verdicts, its batched trainer agrees with nnlib.
+
+The lesson trains hundreds of small networks at once with ``train_many``, a
+batched copy of the back-propagation it derives; these tests run that code
+(taken from the notebook, not copied) against nnlib's losses and training loop.
+They read the committed notebook, whose checked cells keep their outputs.
+"""
+
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from nnlib.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+
+LESSON = Path(__file__).resolve().parents[1] / "lessons" / "02_activations_width_depth.ipynb"
+NB = nbformat.read(LESSON, as_version=4)
+VERDICT = re.compile(r"\*\*Verdict: (holds when|does not hold|holds)\*\*")
+CHECKED = {"keep_output", "nbval-check-output"}
+
+
+def _output_text(cell, mime):
+    texts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            texts.append(out.get("text", "") if mime == "text/plain" else "")
+        else:
+            texts.append(out.get("data", {}).get(mime, ""))
+    return "".join(t if isinstance(t, str) else "".join(t) for t in texts)
+
+
+def _computed_verdicts():
+    """{section label: [verdict labels in order]} from the stored outputs of the checked verdict cells."""
+    found, section = {}, None
+    for cell in NB.cells:
+        if cell.cell_type == "markdown":
+            labels = re.findall(r"^\((sec-ch2-[a-z-]+)\)=", cell.source, flags=re.M)
+            if labels:
+                section = labels[-1]
+        elif cell.cell_type == "code":
+            for label in VERDICT.findall(_output_text(cell, "text/markdown")):
+                found.setdefault(section, []).append(label)
+    return found
+
+
+def _phrases(text):
+    """The verdict phrases in a piece of box text, longest first so "holds when" is not also "holds"."""
+    text = " ".join(text.split())
+    phrases = []
+    for phrase in ("does not hold", "holds when", "holds"):
+        while phrase in text:
+            phrases.append(phrase)
+            text = text.replace(phrase, " ", 1)
+    return sorted(phrases)
+
+
+def test_every_claim_check_has_a_stored_verdict():
+    verdicts = _computed_verdicts()
+    for section in ["sec-ch2-claim-sigmoid", "sec-ch2-claim-tanh", "sec-ch2-claim-output", "sec-ch2-claim-relu",
+                    "sec-ch2-claim-halves"]:
+        assert verdicts.get(section), f"{LESSON.name}: no stored verdict in section {section}"
+
+
+def test_opening_box_matches_the_computed_verdicts():
+    box = NB.cells[0].source
+    assert "{admonition} In this chapter" in box
+    links = dict((target, text) for text, target in re.findall(r"\[([^\]]+)\]\(#(sec-ch2-claim-[a-z-]+)\)", box,
+                                                                re.S))
+    verdicts = _computed_verdicts()
+    for section, labels in verdicts.items():
+        if section and section.startswith("sec-ch2-claim-"):
+            assert section in links, f"the opening box does not link the claim check {section}"
+            assert _phrases(links[section]) == sorted(labels), \
+                f"box says {_phrases(links[section])} for {section}, the lesson computed {labels}"
+
+
+def test_verdict_and_prose_cells_are_hidden_and_checked():
+    for n, cell in enumerate(NB.cells):
+        if cell.cell_type == "code" and re.search(r"^(verdict|Prose)\(", cell.source, flags=re.M):
+            tags = set(cell.metadata.get("tags", []))
+            assert "hide-input" in tags and cell.metadata.get("jupyter", {}).get("source_hidden"), \
+                f"cell {n}: computed prose must come from a hidden cell"
+            assert CHECKED <= tags, f"cell {n}: a verdict or prose cell must be checked by nbval"
+
+
+def test_no_stored_output_line_is_wider_than_the_page():
+    """Printed text and plain-text results fit the column (tables and prose render as HTML and Markdown)."""
+    for n, cell in enumerate(NB.cells):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "text/html" in data or "text/markdown" in data:
+                continue
+            text = out.get("text", "") if out.get("output_type") == "stream" else data.get("text/plain", "")
+            for line in text.splitlines():
+                assert len(line) <= 80, f"cell {n}: output line of {len(line)} characters: {line!r}"
+
+
+@pytest.fixture(scope="module")
+def lesson_code():
+    """The lesson's batched trainer, executed from the notebook's own cell."""
+    source = next(c.source for c in NB.cells if c.cell_type == "code" and "def train_many" in c.source)
+    source = source[:source.index("# check:")]
+    namespace = {}
+    exec("import numpy as np\nfrom nnlib.explorers.ch2_networks import mlp\n" + source, namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("head, loss_cls, k", [("softmax", CrossEntropyLoss, 2), ("softmax", CrossEntropyLoss, 3),
+                                               ("sigmoid", BCEWithLogitsLoss, 3), ("linear", MSELoss, 2)])
+def test_batched_losses_match_nnlib(lesson_code, head, loss_cls, k):
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(3, 7, k)) * 3
+    if head == "softmax":
+        labels = rng.integers(0, k, size=(3, 7))
+        T = np.eye(k)[labels]
+    else:
+        T = rng.random((3, 7, k)) if head == "linear" else (rng.random((3, 7, k)) > 0.5).astype(float)
+    losses, G = lesson_code["loss_and_grad"](head, Z, T)
+    for r in range(3):
+        loss_fn = loss_cls()
+        expected = loss_fn(Z[r], labels[r] if head == "softmax" else T[r])
+        assert losses[r] == pytest.approx(expected, rel=1e-12)
+        np.testing.assert_allclose(G[r], loss_fn.backward(), rtol=1e-10, atol=1e-15)
+
+
+def test_batched_loss_rejects_an_unknown_head(lesson_code):
+    with pytest.raises(ValueError, match="head must be"):
+        lesson_code["loss_and_grad"]("relu", np.zeros((1, 2, 2)), np.zeros((1, 2, 2)))
+
+
+@pytest.mark.parametrize("act", ["sigmoid", "tanh", "relu", "leaky_relu"])
+def test_train_many_matches_nnlib_fit(lesson_code, act):
+    from nnlib.explorers.ch2_networks import make_dataset, mlp
+    from nnlib.losses import CrossEntropyLoss
+    from nnlib.optim import SGD
+    from nnlib.train import fit
+
+    ds = make_dataset("circles")
+    X, y = ds.X_train, ds.y_train
+    Ws, bs = lesson_code["stacked_mlp"](4, 3, act, seeds=[5, 6], gain=1.5)
+    lesson_code["train_many"](Ws, bs, X, np.eye(2)[y], act, lr=[0.2, 0.7], steps=20)
+    for r, (seed, lr) in enumerate([(5, 0.2), (6, 0.7)]):
+        model = mlp(4, 3, act, rng=seed)
+        for layer in model[::2]:
+            layer.weight.data *= 1.5
+        fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=lr), X, y, epochs=20, batch_size=len(X),
+            shuffle=False, rng=None, progress=False)
+        for l, layer in enumerate(model[::2]):
+            np.testing.assert_allclose(Ws[l][r], layer.weight.data, rtol=0, atol=1e-10)
+            np.testing.assert_allclose(bs[l][r, 0], layer.bias.data, rtol=0, atol=1e-10)
