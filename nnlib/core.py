@@ -29,9 +29,6 @@ The same module in two *different* models (a pretrained body reused in a
 fine-tuned model) is fine: run each model's forward and backward in turn.
 """
 
-import itertools
-import threading
-
 import numpy as np
 
 __all__ = ["Parameter", "Module", "Sequential"]
@@ -85,6 +82,7 @@ class Module:
     """
 
     training = True
+    _pass = 0  # the number of the last forward pass that called this module (see __call__)
 
     def forward(self, x):
         """Compute the output for input ``x`` and cache what backward needs."""
@@ -97,13 +95,15 @@ class Module:
     def __call__(self, x):
         """``forward(x)``, refusing a second use of this module within one outermost forward pass."""
         calls = _calls
-        if calls.depth == 0:  # an outermost call starts a new pass
-            calls.stamp, calls.outer = next(_pass_numbers), self
-        elif self.__dict__.get("_pass") == calls.stamp:
-            raise RuntimeError(f"{type(calls.outer).__name__}.forward: each module must be called once per forward "
-                               f"pass, got this {type(self).__name__} object called twice; it caches one input for "
-                               f"backward: {_create_new(self)} (see nnlib.core)")
-        self._pass = calls.stamp
+        if calls.depth:  # inside another module's forward: has this module run in this pass already?
+            if self._pass == calls.number:
+                raise RuntimeError(f"{type(calls.outer).__name__}.forward: each module must be called once per "
+                                   f"forward pass, got this {type(self).__name__} object called twice; it caches "
+                                   f"one input for backward: {_create_new(self)} (see nnlib.core)")
+        else:  # an outermost call starts a new pass
+            calls.number += 1
+            calls.outer = self
+        self._pass = calls.number
         calls.depth += 1
         try:
             return self.forward(x)
@@ -187,20 +187,20 @@ class Module:
         return f"{type(self).__name__}({self.extra_repr()})"
 
 
-class _Calls(threading.local):
-    """The forward pass being run, per thread: how deeply calls are nested, its number, its outermost module.
+class _Calls:
+    """The forward pass being run: how deeply module calls are nested, its number, its outermost module.
 
-    Each module called during the pass is stamped with the pass number (``module._pass``); meeting the
-    stamp again means the module is being reused within the pass.
+    Each module called during a pass is stamped with the pass number (``module._pass``); meeting the
+    stamp again within the pass means the module is being reused. (One counter for the process: a model
+    is not meant to run in two threads at once, since its modules' caches could not be shared either.)
     """
 
     depth = 0
-    stamp = None
+    number = 0
     outer = None
 
 
 _calls = _Calls()
-_pass_numbers = itertools.count(1)
 
 
 def _create_new(module):

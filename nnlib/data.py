@@ -40,6 +40,14 @@ __all__ = [
 
 
 # --- small helpers -----------------------------------------------------------
+def _real_array(where, name, value):
+    """``value`` as a float64 array, if it holds real numbers (no strings, None or complex)."""
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{where}: {name} must hold real numbers, got {value!r}")
+    return array.astype(np.float64)
+
+
 def _check_n_samples(where, n_samples, minimum=1):
     return check_number(where, "n_samples", n_samples, low=minimum, integer=True)
 
@@ -82,7 +90,7 @@ def make_linear(n_samples=100, coef=(2.0, -3.5, 1.0), intercept=0.5, noise=0.1, 
     where = "make_linear"
     n = _check_n_samples(where, n_samples)
     noise = _check_noise(where, noise)
-    coef = np.asarray(coef, dtype=np.float64)
+    coef = _real_array(where, "coef", coef)
     if coef.ndim != 1 or coef.size == 0 or not np.isfinite(coef).all():
         raise ValueError(f"{where}: coef must be a non-empty sequence of finite numbers, got {coef.tolist()!r}")
     intercept = check_number(where, "intercept", intercept)
@@ -111,7 +119,7 @@ def make_linear_multi(
     where = "make_linear_multi"
     n = _check_n_samples(where, n_samples)
     noise = _check_noise(where, noise)
-    coef = np.asarray(coef, dtype=np.float64)
+    coef = _real_array(where, "coef", coef)
     if coef.ndim != 2 or coef.size == 0 or not np.isfinite(coef).all():
         raise ValueError(f"{where}: coef must be a finite (targets, features) matrix, got shape {coef.shape}")
     intercept = np.asarray(intercept, dtype=np.float64)

@@ -36,7 +36,7 @@ def numerical_grad(f, x, eps=1e-6):
     place, one entry at a time, and always restored, so ``f`` may also read x
     indirectly (for example a layer's weight array). Costs 2 * x.size calls of f.
     """
-    if not callable(f):
+    if not callable(f) or isinstance(f, type):
         raise TypeError(f"numerical_grad: f must be a function of x that returns a number, got {type(f).__name__}")
     check_array("numerical_grad", "x", x, finite=False)
     eps = check_number("numerical_grad", "eps", eps, low=0, low_open=True)

@@ -464,6 +464,9 @@ class CombinedLoss(Loss):
 
     def __init__(self, losses, weights=None):
         where = "CombinedLoss"
+        if isinstance(losses, Loss) or not isinstance(losses, (list, tuple)):
+            raise TypeError(f"{where}: losses must be a list of losses such as [CrossEntropyLoss(), MSELoss()], "
+                            f"got {type(losses).__name__}")
         losses = list(losses)
         if not losses:
             raise ValueError(f"{where}: losses must contain at least one loss, got an empty list")
@@ -478,6 +481,8 @@ class CombinedLoss(Loss):
             )
         if weights is None:
             weights = [1.0] * len(losses)
+        if not isinstance(weights, (list, tuple, np.ndarray)):
+            raise TypeError(f"{where}: weights must be a list of numbers, one per loss, got {type(weights).__name__}")
         weights = list(weights)
         if len(weights) != len(losses):
             raise ValueError(f"{where}: weights must have one entry per loss ({len(losses)}), got {len(weights)}")

@@ -125,7 +125,7 @@ class Rosenbrock(Surface):
     name = "Rosenbrock"
 
     def __init__(self, a=1.0, b=100.0):
-        self.a = check_number("Rosenbrock", "a", a)
+        self.a = check_number("Rosenbrock", "a", a, low=-1e150, high=1e150)  # a² must fit in a float
         self.b = check_number("Rosenbrock", "b", b, low=0, low_open=True)
         self.minimum = np.array([self.a, self.a ** 2])
         self.start = np.array([-1.5, 2.0])
@@ -256,6 +256,8 @@ def make_path(surface, optimizer_cls, steps, start=None, **opt_kwargs):
         p = Parameter(np.array(surface.start))
         descend(surface, Adam([p], lr=0.05), 500)
     """
+    if not isinstance(surface, Surface):
+        raise TypeError(f"make_path: surface must be a Surface such as Rosenbrock(), got {type(surface).__name__}")
     if not (isinstance(optimizer_cls, type) and issubclass(optimizer_cls, Optimizer)):
         got = optimizer_cls.__name__ if isinstance(optimizer_cls, type) else f"a {type(optimizer_cls).__name__} object"
         raise TypeError(f"make_path: optimizer_cls must be an Optimizer class such as Adam (make_path builds it), "
