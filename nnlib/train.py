@@ -469,14 +469,19 @@ class _DivergenceWatch:
         return False
 
     def cause(self, model, optimizer, loss, y_hat, last_loss):
-        """A sentence naming the likeliest cause of a bad ``loss`` (outputs ``y_hat``; ``last_loss`` finite or None)."""
+        """A sentence naming the likeliest cause of a bad ``loss``.
+
+        ``y_hat``: the batch's outputs (None for the validation loss); ``last_loss``: the last
+        accepted batch loss (None before the first step).
+        """
         if math.isfinite(loss):
             return (f"the loss grew to {loss:.3g}, more than {DIVERGENCE_FACTOR:.0e} times the first batch loss "
                     f"({self.reference:.3g}): the steps overshoot, usually because the learning rate is too high")
-        params_finite = all(np.isfinite(p.data).all() for p in model.parameters())
-        if not params_finite and last_loss is None:
-            return "the parameters were NaN or inf before the first step"
-        if not params_finite and last_loss <= self.limit:
+        if not all(np.isfinite(p.data).all() for p in model.parameters()):
+            if last_loss is None:
+                return "the parameters were NaN or inf before the first step"
+            # Gradients flow into the optimizer's state (moments, sums, momentum): if that is finite, the
+            # gradients were, and the NaN came from the update's own arithmetic.
             state = [v for st in getattr(optimizer, "state", {}).values() for v in st.values()
                      if isinstance(v, np.ndarray)]
             if state and all(np.isfinite(v).all() for v in state):
@@ -485,12 +490,10 @@ class _DivergenceWatch:
                         "not a learning rate that is too high")
             return (f"a parameter became NaN or inf in the last step although its loss was finite ({last_loss:.3g}): "
                     "the gradient or the update overflowed")
-        if params_finite and y_hat is not None and not _all_finite(y_hat):
+        if y_hat is None or not _all_finite(y_hat):
             return ("the model's outputs overflowed to NaN or inf: the weights grew too large, usually because "
                     "the learning rate is too high")
-        if params_finite and y_hat is not None:
-            return "the loss is NaN or inf although the model's outputs are finite: check the targets and the loss"
-        return "the parameters are NaN or inf: the steps overshoot, usually because the learning rate is too high"
+        return "the loss is NaN or inf although the model's outputs are finite: check the targets and the loss"
 
 
 def _stop(history, epoch, step, reason):
