@@ -5,7 +5,8 @@
 #   make test-kernels  the lessons' checked outputs again, on other BLAS and SIMD kernels (CI runs it)
 #   make lab     JupyterLab on lessons/, with live explorers
 #   make serve   serve _build/html on http://127.0.0.1:8000
-#   make bench   time training (bench/train.py) and the live explorers (bench/widgets.py)
+#   make bench   time training (bench/train.py) and the live explorers (bench/widgets.py); the site's
+#                explorer frames, sizes and page weights (bench/site.py; `bench/site.py --builds` times builds)
 #   make strip   strip lesson outputs, except cells tagged keep_output (as the pre-commit hook does)
 #   make clean   remove the build (keeps .venv; `make distclean` removes it too)
 
@@ -76,6 +77,7 @@ serve:
 bench: $(STAMP)
 	env -u NNLIB_BUILD $(PY) bench/train.py
 	env -u NNLIB_BUILD OPENBLAS_NUM_THREADS=1 $(PY) bench/widgets.py   # as under make lab
+	$(PY) bench/site.py   # the site's explorers: frames, bytes, page weights (run `make book` first)
 
 # Strip lesson outputs as the pre-commit hook does (keeping cells tagged keep_output).
 strip: $(STAMP)

@@ -51,7 +51,7 @@ from . import plots
 __all__ = ["Slider", "Choice", "Toggle", "explorer", "show", "REGISTRY", "build_mode",
            "static_grid", "render", "render_frame", "settle_memory", "StaticExplorer", "MAX_FRAMES",
            "frame_dpi", "frames_dir", "frame_key", "FRAME_WIDTH", "FRAME_SCALE", "MIN_TEXT_PX",
-           "FRAMES_TOKEN", "BUNDLE_TOKEN"]
+           "FRAMES_TOKEN", "BUNDLE_TOKEN", "precompute"]
 
 #: Every explorer declared with ``@explorer``, by name.
 REGISTRY = {}
@@ -431,16 +431,89 @@ def _encode(rgba, width, height):
 _pool_job = {}
 
 
-def _compute(job):
-    """A worker's task: render one frame and write it (and its meta) into the cache, atomically."""
-    indices, key = job
-    fn, directory = _pool_job["fn"], _pool_job["dir"]
-    data, meta = render_frame(fn, indices)
-    for name, content in ((f"{key}.json", json.dumps(meta).encode()), (f"{key}.{StaticExplorer.fmt}", data)):
-        tmp = directory / f".{name}.{os.getpid()}.tmp"
-        tmp.write_bytes(content)
-        os.replace(tmp, directory / name)
-    return key
+def _compute(task):
+    """A worker's task: render a chunk of one explorer's frames into the cache (each file written atomically)."""
+    name, jobs = task
+    fn, directory = _pool_job["fns"][name], _pool_job["dir"]
+    for indices, key in jobs:
+        data, meta = render_frame(fn, indices)
+        for file, content in ((f"{key}.json", json.dumps(meta).encode()), (f"{key}.{StaticExplorer.fmt}", data)):
+            tmp = directory / f".{file}.{os.getpid()}.tmp"
+            tmp.write_bytes(content)
+            os.replace(tmp, directory / file)
+    return name, len(jobs)
+
+
+def _missing(fn, directory):
+    """``(keys, missing)``: every grid point's cache key, and the ``(indices, key)`` not yet in ``directory``."""
+    source = _source_digest(fn)
+    keys = {indices: frame_key(fn, indices, source) for indices in static_grid(fn)}
+    missing = [(indices, k) for indices, k in keys.items()
+               if not (directory / f"{k}.{StaticExplorer.fmt}").is_file() or not (directory / f"{k}.json").is_file()]
+    return keys, missing
+
+
+def _render_missing(fns, directory, workers):
+    """Render the missing frames of explorers ``fns`` (name → function) into ``directory``, in ``workers`` processes.
+
+    Work goes out in chunks of one explorer's frames, so that each worker
+    pays an explorer's first-call cost (training runs, cached data) once per
+    chunk at most; big explorers are split so both cores stay busy. Workers
+    are forked: they start at once and share what the parent has cached.
+    Returns ``{name: (computed, frames)}``.
+    """
+    counts, tasks = {}, []
+    for name, fn in fns.items():
+        keys, missing = _missing(fn, directory)
+        counts[name] = (len(missing), len(keys))
+        size = max(8, -(-len(missing) // (3 * workers)))
+        tasks += [(name, missing[i:i + size]) for i in range(0, len(missing), size)]
+    tasks.sort(key=lambda t: -len(t[1]))
+    if not tasks:
+        return counts
+    _pool_job.update(fns=fns, dir=directory)
+    try:
+        if workers > 1 and (len(tasks) > 1 or len(tasks[0][1]) > 1) and \
+                "fork" in multiprocessing.get_all_start_methods():
+            if len(tasks) < workers:  # a single small explorer: one frame per task
+                tasks = [(name, [job]) for name, jobs in tasks for job in jobs]
+            with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
+                for _ in pool.imap_unordered(_compute, tasks, chunksize=1):
+                    pass
+        else:
+            for task in tasks:
+                _compute(task)
+    finally:
+        _pool_job.clear()
+    return counts
+
+
+def _log(directory, entry):
+    with open(directory / "log.jsonl", "a", encoding="utf-8") as log:
+        log.write(json.dumps({"time": time.time(), **entry}) + "\n")
+
+
+def precompute(names=None, directory=None, workers=None):
+    """Render every missing frame of the book's explorers (``nnlib.explorers``, or just ``names``) into the cache.
+
+    ``make book`` runs this once before the lessons execute (book/_ext/nnbook.py),
+    so the frames of all explorers are rendered together, in parallel across
+    the cores, and a lesson's explorer cell then only reads the cache.
+    Returns ``{name: (computed, frames)}`` and logs each explorer's counts.
+    """
+    from . import explorers  # noqa: F401  (registers the book's explorers)
+
+    directory = frames_dir() if directory is None else directory
+    directory.mkdir(parents=True, exist_ok=True)
+    names = sorted(REGISTRY) if names is None else list(names)
+    unknown = [n for n in names if n not in REGISTRY]
+    if unknown:
+        raise ValueError(f"precompute: names must be registered explorers {sorted(REGISTRY)}, got {unknown}")
+    counts = _render_missing({n: REGISTRY[n] for n in names}, directory, _workers() if workers is None else workers)
+    for name, (computed, frames) in counts.items():
+        _log(directory, {"stage": "precompute", "explorer": name, "frames": frames, "computed": computed,
+                         "reused": frames - computed})
+    return counts
 
 
 def _workers():
@@ -545,7 +618,8 @@ class StaticExplorer:
     Building one renders every frame of ``static_grid(fn)`` that the cache
     (``frames_dir()``) lacks, in parallel (one forked process per core),
     and keys each frame by what produces it (``frame_key``), so a rebuild
-    with nnlib unchanged renders none. Each build's counts are appended to
+    with nnlib unchanged renders none. (In ``make book``, ``precompute``
+    has rendered the book's explorers before any lesson runs.) Each build's counts are appended to
     ``log.jsonl`` in the cache, for ``make book``'s summary. The HTML refers
     to frames as ``FRAMES_TOKEN/<key>.webp``; the book build rewrites the
     token and copies the frames each page uses into the site.
@@ -563,30 +637,15 @@ class StaticExplorer:
         self.grid = static_grid(fn)
         self.directory = frames_dir() if directory is None else directory
         self.directory.mkdir(parents=True, exist_ok=True)
-        source = _source_digest(fn)
-        self.keys = {indices: frame_key(fn, indices, source) for indices in self.grid}
-        missing = [(indices, k) for indices, k in self.keys.items()
-                   if not (self.directory / f"{k}.{self.fmt}").is_file() or not (self.directory / f"{k}.json").is_file()]
+        self.keys, missing = _missing(fn, self.directory)
         self.computed, self.reused = len(missing), len(self.grid) - len(missing)
-        workers = _workers() if workers is None else workers
         if missing:
-            _pool_job.update(fn=fn, dir=self.directory)
-            try:
-                if workers > 1 and len(missing) > 1 and "fork" in multiprocessing.get_all_start_methods():
-                    with multiprocessing.get_context("fork").Pool(min(workers, len(missing))) as pool:
-                        for _ in pool.imap_unordered(_compute, missing, chunksize=1):
-                            pass
-                else:
-                    for job in missing:
-                        _compute(job)
-            finally:
-                _pool_job.clear()
+            _render_missing({fn.explorer_name: fn}, self.directory, _workers() if workers is None else workers)
         self.meta = {indices: json.loads((self.directory / f"{k}.json").read_text())
                      for indices, k in self.keys.items()}
         self.bytes = sum(m["bytes"] for m in self.meta.values())
-        with open(self.directory / "log.jsonl", "a", encoding="utf-8") as log:
-            log.write(json.dumps({"time": time.time(), "explorer": fn.explorer_name, "frames": len(self.grid),
-                                  "computed": self.computed, "reused": self.reused, "bytes": self.bytes}) + "\n")
+        _log(self.directory, {"stage": "page", "explorer": fn.explorer_name, "frames": len(self.grid),
+                              "computed": self.computed, "reused": self.reused, "bytes": self.bytes})
 
     def files(self):
         """The cached frame files this explorer's page refers to."""
@@ -646,3 +705,20 @@ class StaticExplorer:
         parts.append(f'<script type="application/json" class="nnlib-data">{payload}</script>')
         parts.append(f"<script>{_SCRIPT}</script></div>")
         return "".join(parts)
+
+
+def _main(argv=None):
+    """``python -c "import nnlib.widgets as w; w._main()" precompute [NAME ...]``: what ``make book`` runs first."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Render the book's explorer frames into the cache.")
+    parser.add_argument("command", choices=["precompute"])
+    parser.add_argument("names", nargs="*", help="explorers to render (default: all)")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    counts = precompute(args.names or None)
+    computed = sum(c for c, _ in counts.values())
+    frames = sum(f for _, f in counts.values())
+    print(f"explorer frames: {computed} rendered, {frames - computed} reused from the cache "
+          f"({len(counts)} explorers, {time.perf_counter() - started:.1f} s, {_workers()} processes)")
+    return 0

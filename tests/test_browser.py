@@ -177,7 +177,7 @@ def check_explorers(page, visit):
             tag = control.evaluate("e => e.tagName.toLowerCase()")
             original = control.input_value()
             if tag == "select":
-                options = control.evaluate("e => Array.from(e.options).map(o => o.value)")
+                options = control.evaluate("e => Array.from(e.options).filter(o => !o.disabled).map(o => o.value)")
                 others = [o for o in options if o != original]
                 if not others:
                     visit.explorer_problems.append(f"{name}: control {key!r} has a single option")
@@ -445,15 +445,18 @@ def fixture_server(tmp_path_factory):
         + '<script>console.error("fixture error");</script>'
         + '<p style="color:#eee;background:#fff">low contrast text</p>'
     )), encoding="utf-8")
-    (directory / "nnlib.html").write_text(page_html("nnlib's static explorer", nnlib_explorer_html()),
+    (directory / "nnlib.html").write_text(page_html("nnlib's static explorer", nnlib_explorer_html(directory)),
                                           encoding="utf-8")
     server = LocalServer(directory)
     yield server
     server.close()
 
 
-def nnlib_explorer_html():
-    """nnlib.widgets' own static explorer for a tiny explorer function (empty if nnlib lacks it)."""
+def nnlib_explorer_html(directory):
+    """nnlib.widgets' own static explorer for a tiny explorer function, its frames in ``directory/frames``.
+
+    The placeholders the book build resolves (frames folder, download bundle) are resolved here the same way.
+    """
     try:
         from matplotlib.figure import Figure
 
@@ -475,7 +478,10 @@ def nnlib_explorer_html():
         fn = widgets.explorer(name, alt="A line",
                               slope=widgets.Slider([-2.0, 1.0, 2.0], default=1.0, label="slope"),
                               style=widgets.Choice(["solid", "dashed"], label="line style"))(line)
-        return widgets.StaticExplorer(fn)._repr_html_()
+        page = widgets.StaticExplorer(fn, directory=directory / "frames", workers=1)
+        (directory / "bundle.zip").write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip, so the link resolves
+        return (page._repr_html_().replace(widgets.FRAMES_TOKEN, "frames")
+                .replace(widgets.BUNDLE_TOKEN, "bundle.zip"))
     finally:
         widgets.REGISTRY.pop(name, None)
 

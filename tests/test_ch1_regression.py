@@ -118,7 +118,7 @@ def test_step_by_step_keeps_columns_apart_when_the_run_diverges():
     fig = ch1.step_by_step(k=ch1._KS[-1], lr=ch1._LRS[-1])
     text = fig.texts[0].get_text()
     assert "stopped at divergence" in text
-    row = next(line for line in text.splitlines() if line.startswith("m_k "))
+    row = next(line for line in text.splitlines() if line.startswith("θ_k "))
     cells = row[17:]
     assert len(cells) == 4 * 9
     for i in range(4):  # each cell is a number with a space before it

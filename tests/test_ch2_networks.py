@@ -47,15 +47,39 @@ def test_defaults_render_without_warnings():
     {"dataset": "moons", "activation": "tanh", "width": 16, "depth": 4, "lr": 1.0},
     {"dataset": "circles", "activation": "relu", "width": 2, "depth": 4, "lr": 3.0},
 ])
-def test_extreme_controls_render_without_warnings(kwargs):
-    _render(**kwargs)
+def test_extreme_controls_render_without_warnings_and_show_their_numbers(kwargs):
+    assert _render(**kwargs)[:8] == b"\x89PNG\r\n\x1a\n"
+    run = ch2.train_playground(**kwargs)
+    numbers = ch2.summary(run)
+    fig = ch2.playground(**kwargs)
+    label = fig.axes[0].get_xlabel()
+    if run.diverged:
+        assert numbers["diverged_at"] is not None and label == ""
+        return
+    # the numbers drawn are the run's, recomputed here from the model's own predictions
+    ds = run.dataset
+    train_acc = np.mean(ch2.predict(run.model, ds.X_train).argmax(axis=1) == ds.y_train)
+    val_acc = np.mean(ch2.predict(run.model, ds.X_val).argmax(axis=1) == ds.y_val)
+    assert numbers["train_acc"] == pytest.approx(train_acc)
+    assert numbers["val_acc"] == pytest.approx(val_acc)
+    assert f"train acc {train_acc:.2f}" in label and f"val acc {val_acc:.2f}" in label
+    relu = kwargs["activation"] == "relu"
+    assert numbers["units"] == (kwargs["width"] * kwargs["depth"] if relu else 0)
+    assert (f"dead ReLU units: {numbers['dead']} of {numbers['units']}" in label) == relu
+
+
+def test_the_playground_shows_what_the_lesson_asks_about():
+    """Width 2 and one sigmoid layer cannot fit the spirals; the default ReLU network fits the circles."""
+    weak = ch2.summary(ch2.train_playground("spirals", "sigmoid", 2, 1, 0.3))
+    strong = ch2.summary(ch2.train_playground("circles", "relu", 8, 2, 0.3))
+    assert weak["val_acc"] < 0.8 < 0.95 <= strong["val_acc"]
 
 
 def test_every_control_value_renders_around_the_defaults():
     fn = ch2.playground
     for key, control in fn.controls.items():
-        for value in control.values:
-            _render(**{key: value})
+        pictures = {_render(**{key: value}) for value in control.values}
+        assert len(pictures) == len(control.values), f"{key}: some values draw the same picture"
 
 
 def test_same_arguments_give_the_same_picture():

@@ -267,6 +267,31 @@ def _outdated(app, env, added, changed, removed):
 
 def _before_read(app, env, docnames):
     app.nnbook_read.update(docnames)
+    if any(str(env.doc2path(d)).endswith(".ipynb") for d in docnames):
+        _precompute_frames(app)
+
+
+def _precompute_frames(app):
+    """Render the frames of every book explorer before any lesson runs (``nnlib.widgets.precompute``).
+
+    In a separate process, in parallel across the cores; frames already in the
+    cache are reused, so a lesson's explorer cell only reads files. Without
+    this, each explorer cell would render its own frames and could pass the
+    per-cell time limit (``execute.timeout``) on a busy machine.
+    """
+    import subprocess
+
+    from sphinx.errors import ExtensionError
+    from sphinx.util import logging
+
+    env = {**os.environ, "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    env.pop("NNLIB_BUILD", None)  # rendering frames needs no build mode; the frames are the same
+    command = [sys.executable, "-c", "import sys, nnlib.widgets as w; sys.exit(w._main(sys.argv[1:]))", "precompute"]
+    done = subprocess.run(command, cwd=app.srcdir, env=env, capture_output=True, text=True)
+    if done.returncode != 0 or done.stderr.strip():
+        raise ExtensionError(f"nnbook: rendering the explorer frames failed (exit {done.returncode}):\n"
+                             f"{done.stdout}{done.stderr}")
+    logging.getLogger(__name__).info(done.stdout.strip() + " [nnbook]")
 
 
 def _bibliographies(app, env):
@@ -358,9 +383,13 @@ def report(timings_file: Path, total_seconds: float, site: Path, limit: float = 
     if executed:
         print(f"  {'(executed now)':<{width}}  {sum(executed):6.1f} s in {len(executed)} notebook(s)")
     frames = _frame_counts(timings_file.parent / FRAMES_CACHE / "log.jsonl", total_seconds)
+    summary = {"seconds": round(total_seconds, 1), "computed": frames and frames["computed"],
+               "reused": frames and frames["reused"]}
+    if timings_file.parent.is_dir():  # for bench/site.py
+        (timings_file.parent / "build-summary.json").write_text(json.dumps(summary) + "\n")
     if frames is not None:
         print(f"Explorer frames: {frames['computed']} computed, {frames['reused']} reused from the cache "
-              f"({frames['explorers']} explorers)")
+              f"({frames['explorers']} explorers; {frames['shown']} shown on pages)")
     site = data.get("explorers")
     if site:
         print(f"  in the site: {site['frames']} frames, {site['bytes'] / 2**20:.1f} MB; "
@@ -375,14 +404,16 @@ def _frame_counts(log: Path, total_seconds: float):
     if not log.is_file():
         return None
     since = time.time() - total_seconds
-    counts = {"computed": 0, "reused": 0, "explorers": 0}
-    for line in log.read_text(encoding="utf-8").splitlines():
-        entry = json.loads(line)
-        if entry["time"] >= since:
-            counts["computed"] += entry["computed"]
-            counts["reused"] += entry["reused"]
-            counts["explorers"] += 1
-    return counts
+    entries = [e for e in map(json.loads, log.read_text(encoding="utf-8").splitlines()) if e["time"] >= since]
+    if not entries:
+        return None
+    # Frames precomputed before the lessons ran; a lesson's explorer then renders only what is still missing.
+    first = [e for e in entries if e.get("stage") == "precompute"] or [e for e in entries if e.get("stage") != "precompute"]
+    pages = [e for e in entries if e.get("stage") != "precompute"]
+    return {"computed": sum(e["computed"] for e in entries),
+            "reused": sum(e["reused"] for e in first),
+            "explorers": len({e["explorer"] for e in entries}),
+            "shown": len(pages)}
 
 
 # --------------------------------------------------------------------------

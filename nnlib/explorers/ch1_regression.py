@@ -2,8 +2,8 @@
 
 * ``gradient_descent(lr_factor, steps, scaled)``: the model
   y = a·bmi + b·bp + c·s5 + d on the diabetes data, trained from m = 0. It
-  shows the excess loss L(m_k) − L* per step, the loss over the plane of two
-  parameters (a, d) with b and c held at their optimum together with the
+  shows the excess loss L(θ_k) − L* per step, the loss over the plane of two
+  parameters (w₁, b) with w₂ and w₃ held at their optimum together with the
   descent path projected onto that plane, and the predictions against the
   truth. The learning rate is given as a multiple of the stability limit
   2/λ_max of the problem shown, so the same control means the same thing with
@@ -43,7 +43,7 @@ DIVERGENCE_FACTOR = 1e6
 _FEATURES = ("bmi", "bp", "s5")
 _WIDTH = 6.72  # inches: 672 CSS px in the book (100 px per inch), where 8 pt text is 11 CSS px
 _DPI = 100  # live: 672 px wide
-_NAMES = ("a", "b", "c", "d")
+_NAMES = ("w₁", "w₂", "w₃", "b")  # the lesson's notation: ŷ = w₁x₁ + w₂x₂ + w₃x₃ + b, θ = [w₁, w₂, w₃, b]
 
 
 # --------------------------------------------------------------------------
@@ -158,7 +158,7 @@ def _all_diabetes_runs():
 
 @functools.lru_cache(maxsize=2)
 def _slice_image(scaled, nx=240, ny=200):
-    """The loss over the (a, d) plane, b and c at their optimum, as banded grey pixels.
+    """The loss over the (w₁, b) plane, w₂ and w₃ at their optimum, as banded grey pixels.
 
     Returns ``(rgb, extent, xticks, yticks)``. The bands are those of a filled
     contour plot with 14 levels (quantiles of log10 of the excess loss), drawn
@@ -210,7 +210,7 @@ _Y_RANGE = (0, 360)  # disease progression: the diabetes targets lie in 25 … 3
 @explorer(
     "ch1.gradient_descent",
     alt="Gradient descent on the diabetes data: excess loss per step, the descent path on the loss "
-        "surface over (a, d), and predictions against the truth",
+        "surface over (w₁, b), and predictions against the truth",
     # every combination (72 frames): scaling off at every rate and every step count
     lr_factor=Slider(_LR_FACTORS, default=0.6, label="learning rate (× 2/λmax)"),
     steps=Slider(_STEPS, default=100, label="steps"),
@@ -256,7 +256,7 @@ def gradient_descent(lr_factor=0.6, steps=100, scaled=True):
     ax.set_xticks([0, int(steps) // 2, int(steps)])
     ax.set_yticks(np.arange(-10, top, 5))
     ax.set_xlabel("step k")
-    ax.set_ylabel("log₁₀ (L(m_k) − L*)")
+    ax.set_ylabel("log₁₀ (L(θ_k) − L*)")
     if stopped:
         plots.mark_diverged(ax, f"diverged at step {diverged_at}:\nloss > 10⁶ × start")
     elif lr_factor > 1:
@@ -266,7 +266,7 @@ def gradient_descent(lr_factor=0.6, steps=100, scaled=True):
         shown_gap = f"{gap:.3g}" if gap > 1e-10 * l_star else "0 (to rounding error)"
         _title(ax, f"after {shown} steps: L − L* = {shown_gap}", fontsize=9)
 
-    # 2. the loss surface over (a, d), b and c fixed at the optimum
+    # 2. the loss surface over (w₁, b), w₂ and w₃ fixed at the optimum
     ax = axes[1]
     rgb, (x0, x1, y0, y1), xticks, yticks = _slice_image(scaled)
     ax.imshow(rgb, extent=(x0, x1, y0, y1), origin="lower", aspect="auto", interpolation="nearest")
@@ -277,16 +277,16 @@ def gradient_descent(lr_factor=0.6, steps=100, scaled=True):
     path = params[:stop]
     ax.plot(path[:, 0], path[:, 3], "-o", color=plots.COLORS[0], ms=2.2, lw=1.1)
     ax.plot(path[-1, 0], path[-1, 3], "o", color=plots.COLORS[3], ms=5)
-    ax.text(path[0, 0], path[0, 3], "m₀ ", ha="right", va="center", fontsize=8, color=plots.COLORS[0])
+    ax.text(path[0, 0], path[0, 3], "θ₀ ", ha="right", va="center", fontsize=8, color=plots.COLORS[0])
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_xticks(xticks)
     ax.set_yticks(yticks)
     ax.grid(False)
     unit = "per std of bmi" if scaled else "per kg/m² of bmi"
-    ax.set_xlabel(f"a (weight of bmi, {unit})")
-    ax.set_ylabel("d (intercept)")
-    _title(ax, "L over (a, d); path projected", fontsize=9)
+    ax.set_xlabel(f"w₁ (weight of bmi, {unit})")
+    ax.set_ylabel("b (intercept)")
+    _title(ax, "L over (w₁, b); path projected", fontsize=9)
     if stop < len(params):
         ax.text(0.5, 0.94, f"the path leaves the plot after step {len(path) - 1}", transform=ax.transAxes,
                 ha="center", va="top", color=plots.COLORS[3], fontsize=8,
@@ -345,10 +345,10 @@ def _numbers(k, lr, asked):
     note = f"   (k = {asked} asked: stopped at divergence)" if asked > k else ""
     lines = [f"iteration k = {k}, learning rate lr = {lr:g}{note}",
              f"{'':<17}" + "".join(f"{name:>9}" for name in _NAMES),
-             _row("m_k", m),
-             _row("∂L/∂m at m_k", grad),
-             _row("update −lr·∂L/∂m", update),
-             _row("m_k+1", m + update),
+             _row("θ_k", m),
+             _row("∂L/∂θ at θ_k", grad),
+             _row("update −lr·∂L/∂θ", update),
+             _row("θ_k+1", m + update),
              _row("true values", _TRUE),
              "",
              f"{'sample':<6}{'x1':>8}{'x2':>8}{'x3':>8}{'ŷ':>9}{'y':>9}{'r = ŷ−y':>9}"]
@@ -357,8 +357,8 @@ def _numbers(k, lr, asked):
                      + "".join(_cell(v, 3) for v in (y_hat[i], y[i], r[i])))
     lines += [f"…     ({n} samples in all)",
               "",
-              f"L(m_k)   = (1/N)·Σ r_i² = {losses[k]:.6g}",
-              f"L(m_k+1) = {losses[k + 1]:.6g}"]
+              f"L(θ_k)   = (1/N)·Σ r_i² = {losses[k]:.6g}",
+              f"L(θ_k+1) = {losses[k + 1]:.6g}"]
     return "\n".join(lines)
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "mlp",
     "train_playground",
     "dead_units",
+    "summary",
     "playground",
 ]
 
@@ -218,6 +219,27 @@ def dead_units(model, X):
     return dead, total
 
 
+def summary(run):
+    """The numbers the playground writes under its decision boundary, for the lesson and the tests.
+
+    ``{"train_acc", "val_acc", "dead", "units", "diverged_at"}``: accuracies
+    after the last step (NaN if the run diverged), the ReLU units silent on
+    every training point (``dead_units``) and the step at which the run was
+    stopped (None if it was not).
+    """
+    ds = run.dataset
+    dead, units = dead_units(run.model, ds.X_train) if not run.diverged else (0, 0)
+    return {"train_acc": run.train_acc, "val_acc": run.val_acc if not run.diverged else float("nan"),
+            "dead": dead, "units": units, "diverged_at": run.history.diverged_at if run.diverged else None}
+
+
+def _summary_text(numbers):
+    text = f"train acc {numbers['train_acc']:.2f}   val acc {numbers['val_acc']:.2f}  (triangles: validation)"
+    if numbers["units"]:
+        text += f"\ndead ReLU units: {numbers['dead']} of {numbers['units']}"
+    return text
+
+
 def _boundary_panel(ax, run):
     """The predicted class as a shaded image, the data on top; no ticks (they cost time)."""
     ds = run.dataset
@@ -240,11 +262,7 @@ def _boundary_panel(ax, run):
     ax.set_yticks([])
     ax.grid(False)
     if ok:
-        text = f"train acc {run.train_acc:.2f}   val acc {run.val_acc:.2f}  (triangles: validation)"
-        dead, total = dead_units(run.model, ds.X_train)
-        if total:
-            text += f"\ndead ReLU units: {dead} of {total}"
-        ax.set_xlabel(text)
+        ax.set_xlabel(_summary_text(summary(run)))
     else:
         plots.mark_diverged(ax, "diverged: learning rate too large")
 

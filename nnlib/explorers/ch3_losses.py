@@ -405,11 +405,11 @@ def tradeoff(alpha=0.5):
     """
     sweep = alpha_sweep()
     alphas, acc, mse = _front(sweep)
-    epochs = np.arange(1, EPOCHS + 1)
+    curves_a, curves_b = _curves()
+    epochs = np.arange(1, curves_a.shape[1] + 1)  # EPOCHS, as the sweep ran them
     # 6.72 inches: 672 CSS px in the book (100 px per inch), where 8 pt text is 11 CSS px
     fig, (ax_a, ax_b) = plots.figure(2, width=6.72, height=3.0, dpi=frame_dpi(6.72, 100))
     fig.subplots_adjust(left=0.1, right=0.98, bottom=0.16, top=0.9, wspace=0.35)
-    curves_a, curves_b = _curves()
     k = int(np.argmin(np.abs(alphas - alpha)))
     others = np.arange(len(alphas)) != k
     gap = np.full((int(others.sum()), 1), np.nan)  # NaN breaks the line: one artist for all other α
@@ -418,7 +418,7 @@ def tradeoff(alpha=0.5):
         ax.plot(x_grey, np.hstack([curves[others], gap]).ravel(), color="0.8", lw=0.8)
         ax.plot(epochs, curves[k], color=color, lw=2.2)
     for ax in (ax_a, ax_b):
-        ax.set_xticks([0, 10, 20, 30])
+        ax.set_xticks(np.linspace(0, len(epochs), 4).round().astype(int))
         ax.set_xlabel("epoch")
     ax_a.set_ylim(0, 1)
     ax_a.set_yticks([0, 0.5, 1])
