@@ -41,6 +41,12 @@ class Parameter:
     Backward passes *add* into it (so gradients from several losses sum), and
     ``zero_grad()`` resets it. A parameter with ``requires_grad = False`` is
     frozen: layers do not accumulate its gradient and optimizers skip it.
+    Setting ``grad = None`` (PyTorch's "no gradient") also makes optimizers
+    skip it; ``zero_grad()`` gives it a zero array again, which a backward
+    pass needs to add into.
+
+    ``data`` must hold real numbers: ints and bools become float64, and
+    complex numbers, strings or None are refused (TypeError).
     """
 
     def __init__(self, data):
