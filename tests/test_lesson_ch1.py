@@ -53,14 +53,24 @@ def _verdict_after(nb, label):
 
 
 def test_every_internal_link_has_a_target(nb):
+    """Links in Markdown cells and in computed prose (stored text/markdown outputs) resolve in the lesson."""
     targets = _targets(nb)
     for n, cell in enumerate(nb.cells):
-        if cell.cell_type != "markdown":
-            continue
-        for label in re.findall(r"\]\(#([\w-]+)\)", cell.source):
-            assert label in targets, f"cell {n}: the link #{label} has no (label)= target in the lesson"
-        for label in re.findall(r"\{numref\}`([\w-]+)`", cell.source):
-            assert label in targets, f"cell {n}: {{numref}} {label} names no figure of the lesson"
+        texts = [cell.source] if cell.cell_type == "markdown" else [
+            out.get("data", {}).get("text/markdown", "") for out in cell.get("outputs", [])]
+        for text in texts:
+            for label in re.findall(r"\]\(#([\w-]+)\)", text):
+                assert label in targets, f"cell {n}: the link #{label} has no (label)= target in the lesson"
+            for label in re.findall(r"\{numref\}`([\w-]+)`", text):
+                assert label in targets, f"cell {n}: {{numref}} {label} names no figure of the lesson"
+
+
+def test_computed_prose_uses_no_roles(nb):
+    """Computed prose is rendered by JupyterLab's Markdown output renderer too: no MyST roles in it."""
+    for n, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            text = out.get("data", {}).get("text/markdown", "")
+            assert not re.search(r"\{[a-z:]+\}`", text), f"cell {n}: a MyST role in computed prose: {text[:80]!r}"
 
 
 def test_opening_box_links_every_section_it_names(nb):
