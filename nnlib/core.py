@@ -162,7 +162,9 @@ class Module:
 
     # --- modes -------------------------------------------------------------
     def train(self, mode=True):
-        """Switch this module and its children to training mode (or back)."""
+        """Switch this module and its children to training mode (or back, with ``mode=False``)."""
+        if not isinstance(mode, (bool, np.bool_)):
+            raise TypeError(f"{type(self).__name__}.train: mode must be True or False, got {mode!r}")
         self.training = bool(mode)
         for child in self.children():
             child.train(mode)

@@ -74,6 +74,7 @@ BAD = [
     ("Sequential-class", lambda: Sequential(Linear, ReLU()), TypeError, "Sequential", "layer 0"),
     ("Sequential-array", lambda: Sequential(np.ones(3)), TypeError, "Sequential", "layer 0"),
     ("Sequential-reuse", _reused_relu, ValueError, "Sequential", "layers 1 and 3"),
+    ("Module-train-mode", lambda: _model().train("eval"), TypeError, "Sequential.train", "mode"),
     # --- layers ---
     ("Linear-in0", lambda: Linear(0, 3, rng=0), ValueError, "Linear", "in_features"),
     ("Linear-in-float", lambda: Linear(2.5, 3, rng=0), TypeError, "Linear", "in_features"),
