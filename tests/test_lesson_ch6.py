@@ -131,3 +131,17 @@ def test_poly_training_points_cover_the_interval(n):
     assert gaps.max() <= 4.0 / n  # one point in each of n equal bins: no gap longer than two bins
     bins = np.floor((x + 1) / 2 * n).astype(int)
     np.testing.assert_array_equal(bins, np.arange(n))
+
+
+def test_train_mlps_patience_stops_each_network_where_a_plain_run_of_that_length_ends():
+    X, y, X_va, y_va = ch6.digits_task()
+    runs = ch6.train_mlps(X, y, [0, 1, 2], p=[0.0, 0.3, 0.6], epochs=80, val=(X_va, y_va), eval_every=5,
+                          patience=15)
+    assert np.all(runs.stopped_epoch - runs.best_epoch >= 15) or np.any(runs.stopped_epoch == 80)
+    for r, (seed, p) in enumerate([(0, 0.0), (1, 0.3), (2, 0.6)]):
+        stop = runs.stopped_epoch[r]
+        plain = ch6.train_mlps(X, y, [seed], p=p, epochs=int(stop))
+        np.testing.assert_allclose(runs.params[0][r], plain.params[0][0], atol=1e-12)
+        assert np.all(np.isnan(runs.train_loss[r, stop:])) and not np.any(np.isnan(runs.train_loss[r, :stop]))
+    with pytest.raises(ValueError, match="patience"):
+        ch6.train_mlps(X, y, [0], patience=5)
