@@ -161,7 +161,7 @@ def _typed_numbers(text):
     """The numbers a paragraph types by hand (in math: decimals, percentages and spreads only)."""
     found = [m.group(0) for math in _MATH.findall(text) for m in _DECIMAL_IN_MATH.finditer(math)]
     prose = _NOT_NUMBERS.sub(" ", _MATH.sub(" ", text))
-    found += re.findall(r"\d+(?:[.,/]\d+)*\s*%?|±", prose)
+    found += [m.strip() for m in re.findall(r"\d+(?:[.,/]\d+)*\s*%?|±", prose)]
     return found
 
 
