@@ -75,7 +75,7 @@ def first_load_browser(site, pages):
                 context = chromium.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
                 responses = []
                 page = context.new_page()
-                page.on("response", responses.append)
+                page.on("response", lambda r: responses.append(r))
                 page.goto(server.base + page_path.relative_to(site).as_posix(), wait_until="load")
                 page.wait_for_load_state("networkidle")
                 total = 0

@@ -51,7 +51,7 @@ from . import plots
 __all__ = ["Slider", "Choice", "Toggle", "explorer", "show", "REGISTRY", "build_mode",
            "static_grid", "render", "render_frame", "settle_memory", "StaticExplorer", "MAX_FRAMES",
            "frame_dpi", "frames_dir", "frame_key", "FRAME_WIDTH", "FRAME_SCALE", "MIN_TEXT_PX",
-           "FRAMES_TOKEN", "BUNDLE_TOKEN", "precompute"]
+           "FRAMES_TOKEN", "BUNDLE_TOKEN", "MAX_FRAME_BYTES", "precompute"]
 
 #: Every explorer declared with ``@explorer``, by name.
 REGISTRY = {}
@@ -412,19 +412,28 @@ def render_frame(fn, indices):
     return data, {"width": int(width), "height": int(height), "bytes": len(data), "text_px": text_px}
 
 
-def _encode(rgba, width, height):
-    """WebP bytes of raw RGBA pixels: quality 82 (as plots.to_image), with a faster encoder setting (method 2).
+#: A frame is fetched when a control moves: keep each one under this many bytes.
+MAX_FRAME_BYTES = 96_000
 
-    Method 2 encodes about twice as fast as 4 for files about 4% larger, and a
+
+def _encode(rgba, width, height):
+    """WebP bytes of raw RGBA pixels: quality 82 (as plots.to_image), lower only if the frame would be too heavy.
+
+    A frame above ``MAX_FRAME_BYTES`` (a busy picture: many path points, a
+    dense scatter) is encoded again at quality 72, then 62. Method 2 encodes
+    about twice as fast as the default 4 for files about 4% larger, and a
     book build encodes several hundred frames.
     """
     import io
 
     from PIL import Image
 
-    buffer = io.BytesIO()
-    Image.frombuffer("RGBA", (width, height), rgba, "raw", "RGBA", 0, 1).save(
-        buffer, format="WEBP", quality=82, method=2)
+    image = Image.frombuffer("RGBA", (width, height), rgba, "raw", "RGBA", 0, 1)
+    for quality in (82, 72, 62):
+        buffer = io.BytesIO()
+        image.save(buffer, format="WEBP", quality=quality, method=2)
+        if buffer.tell() <= MAX_FRAME_BYTES:
+            break
     return buffer.getvalue()
 
 
@@ -608,7 +617,13 @@ _SCRIPT = """(function () {
     c.addEventListener("input", update);
     c.addEventListener("change", update);
   });
-  availability(state());
+  // A browser may restore the controls' last values (back, reload): then show their frame, not the default.
+  var now = state(), src = img.getAttribute("src") || "";
+  if (key(now) in data.frames && src.slice(-data.frames[key(now)].length) !== data.frames[key(now)]) {
+    update();
+  } else {
+    availability(now);
+  }
 })();"""
 
 
@@ -674,7 +689,7 @@ class StaticExplorer:
         defaults = tuple(c.default_index for c in fn.controls.values())
         parts = [f'<div class="nnlib-explorer" id="{uid}" data-explorer="{html.escape(fn.explorer_name)}" '
                  f'data-frames="{FRAMES_TOKEN}">',
-                 '<form class="nnlib-controls" onsubmit="return false;">']
+                 '<form class="nnlib-controls" autocomplete="off" onsubmit="return false;">']
         for n, ((key, control), partial) in enumerate(zip(fn.controls.items(), self.partial())):
             cid = f"{uid}-{n}"
             label = html.escape(control.label or key)

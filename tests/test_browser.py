@@ -182,7 +182,7 @@ def check_explorers(page, visit):
                 if not others:
                     visit.explorer_problems.append(f"{name}: control {key!r} has a single option")
                     continue
-                control.select_option(others[0])
+                control.select_option(value=others[0])
             elif control.get_attribute("type") == "range":
                 if control.get_attribute("max") == control.get_attribute("min"):
                     visit.explorer_problems.append(f"{name}: control {key!r} has a single value")
@@ -200,7 +200,7 @@ def check_explorers(page, visit):
                 visit.explorer_problems.append(f"{name}: moving {key!r} did not change the alt text")
             # Put it back, so each control is moved from the defaults.
             if tag == "select":
-                control.select_option(original)
+                control.select_option(value=original)
             else:
                 control.press("ArrowRight" if at_max else "ArrowLeft")
             if image.get_attribute("src") != before[0]:

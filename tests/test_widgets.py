@@ -182,7 +182,8 @@ const controls = spec.controls.map(c => {
 });
 const outputs = {};
 spec.controls.forEach(c => { if (c.output) { outputs[c.id] = element("output"); } });
-const img = element("img"), note = element("p");
+(spec.start || []).forEach((v, i) => { controls[i].value = String(v); });  // values a browser restored
+const img = element("img", {src: spec.src}), note = element("p");
 const data = element("script"); data.textContent = spec.data;
 const root = element("div", {"data-frames": "FRAMES"});
 root.querySelector = sel => {
@@ -199,7 +200,7 @@ global.document = {currentScript: {parentElement: root}};
 eval(spec.script);
 const states = [];
 function snapshot() {
-  states.push({src: img.src, alt: img.alt, note: note.textContent, noteHidden: note.hidden,
+  states.push({src: img.src || img.getAttribute("src"), alt: img.alt, note: note.textContent, noteHidden: note.hidden,
                values: controls.map(c => c.value),
                outputs: Object.fromEntries(Object.entries(outputs).map(([k, o]) => [k, o.textContent])),
                disabled: controls.map(c => c.options ? c.options.map(o => o.disabled) : null)});
@@ -214,7 +215,7 @@ console.log(JSON.stringify({states, loaded}));
 """
 
 
-def run_script(html, moves):
+def run_script(html, moves, start=None):
     """Run a static explorer's inline script in node on a stub DOM; move controls; return what it showed."""
     node = shutil.which("node") or shutil.which("nodejs")
     if node is None:
@@ -232,7 +233,8 @@ def run_script(html, moves):
         controls.append({"tag": tag, "id": cid, "value": value, "type": "range" if tag == "input" else "select-one",
                          "options": [v for v, _ in options], "output": f'<output for="{cid}">' in html})
     payload = re.search(r'<script type="application/json" class="nnlib-data">(.*?)</script>', html, re.S).group(1)
-    spec = {"controls": controls, "data": payload, "script": script, "moves": moves}
+    src = re.search(r'<img class="nnlib-frame" src="([^"]+)"', html).group(1).replace(widgets.FRAMES_TOKEN, "FRAMES")
+    spec = {"controls": controls, "data": payload, "script": script, "moves": moves, "start": start, "src": src}
     out = subprocess.run([node, "-e", DOM_STUB, json.dumps(spec)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
@@ -274,6 +276,16 @@ def test_script_disables_unreachable_options_with_a_note_and_never_moves_a_contr
     assert "flip on: not precomputed with" in last["note"]
     for state in states[1:]:  # before any move, the script leaves the page's own first image alone
         assert state["src"] == "FRAMES/" + data["frames"][",".join(state["values"])]
+
+
+def test_script_shows_the_frame_of_values_a_browser_restored(static):
+    html = show(toy)._repr_html_()
+    data = _data(html)
+    untouched = run_script(html, [])["states"][0]
+    assert untouched["src"] == "FRAMES/" + data["frames"]["1,0,0"]  # the page's own first frame, left alone
+    restored = run_script(html, [], start=[0, 1, 1])["states"][0]
+    assert restored["values"] == ["0", "1", "1"] and restored["src"] == "FRAMES/" + data["frames"]["0,1,1"]
+    assert restored["alt"] == widgets._alt_text(toy, (0, 1, 1))
 
 
 # --------------------------------------------------------------------------

@@ -390,10 +390,10 @@ def report(timings_file: Path, total_seconds: float, site: Path, limit: float = 
     if frames is not None:
         print(f"Explorer frames: {frames['computed']} computed, {frames['reused']} reused from the cache "
               f"({frames['explorers']} explorers; {frames['shown']} shown on pages)")
-    site = data.get("explorers")
-    if site:
-        print(f"  in the site: {site['frames']} frames, {site['bytes'] / 2**20:.1f} MB; "
-              f"{site['bundles']} download bundle(s) written")
+    published = data.get("explorers")
+    if published:
+        print(f"  in the site: {published['frames']} frames, {published['bytes'] / 2**20:.1f} MB; "
+              f"{published['bundles']} download bundle(s) written")
     print(f"Total build time: {total_seconds:.1f} s")
     print(f"The site is in {site}/ (open {site}/index.html, or run `make serve`)")
     return 0
