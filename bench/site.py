@@ -67,6 +67,7 @@ def first_load_browser(site, pages):
     if executable is None:
         return None
     server = LocalServer(site)
+    server.httpd.handle_error = lambda request, address: None  # a page may drop a request (a redirect): not news
     weights = {}
     try:
         with sync_playwright() as p:
@@ -78,13 +79,16 @@ def first_load_browser(site, pages):
                 page.on("response", lambda r: responses.append(r))
                 page.goto(server.base + page_path.relative_to(site).as_posix(), wait_until="load")
                 page.wait_for_load_state("networkidle")
-                total = 0
+                total = own = 0
                 for r in responses:
                     try:
-                        total += len(r.body())
-                    except Exception:
-                        pass
-                weights[page_path] = total
+                        size = len(r.body())
+                    except Exception:  # redirects have no body
+                        continue
+                    total += size
+                    if r.url.split("?")[0].endswith((".html", ".webp", ".png", ".svg", ".jpg", ".gif")):
+                        own += size
+                weights[page_path] = (total, own)
                 context.close()
             chromium.close()
     finally:
@@ -133,13 +137,16 @@ def report_site(site):
     pages = pages_of(site)
     weights = first_load_browser(site, pages)
     how = "measured in chromium" if weights is not None else "estimated from the files each page references"
-    print(f"First-load weight per page ({how}; limit {mb(FIRST_LOAD_LIMIT)}):")
+    print(f"First-load weight per page ({how}; limit {mb(FIRST_LOAD_LIMIT)}); 'own' is the page's HTML, "
+          f"images and explorer frames, without the theme, MathJax and fonts every page shares:")
+    print(f"  {'page':<45} {'total':>9} {'own':>9}")
     for page in pages:
-        weight = weights[page] if weights is not None else first_load_estimate(site, page)
-        flag = "  OVER LIMIT" if weight > FIRST_LOAD_LIMIT else ""
+        total, own = weights[page] if weights is not None else (first_load_estimate(site, page), None)
+        flag = "  OVER LIMIT" if total > FIRST_LOAD_LIMIT else ""
         explorers = page.read_text(encoding="utf-8").count('class="nnlib-explorer"')
         note = f"  ({explorers} explorer{'s' if explorers != 1 else ''})" if explorers else ""
-        print(f"  {page.relative_to(site).as_posix():<45} {mb(weight):>9}{flag}{note}")
+        own_text = mb(own) if own is not None else "-"
+        print(f"  {page.relative_to(site).as_posix():<45} {mb(total):>9} {own_text:>9}{flag}{note}")
 
     summary = site.parent / "build-summary.json"
     if summary.is_file():
