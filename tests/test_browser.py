@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -156,6 +157,13 @@ IMAGES = """() => Array.from(document.images).map(i => ({
   width: i.naturalWidth, alt: i.getAttribute('alt')}))"""
 
 
+def _wait_for_src(image, ok, timeout=5.0):
+    """Wait (briefly) until the explorer's image source satisfies ``ok``: frames are fetched on demand."""
+    deadline = time.monotonic() + timeout
+    while not ok(image.get_attribute("src")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def check_explorers(page, visit):
     explorers = page.locator(".nnlib-explorer").all()
     visit.explorers = len(explorers)
@@ -182,7 +190,7 @@ def check_explorers(page, visit):
                 if not others:
                     visit.explorer_problems.append(f"{name}: control {key!r} has a single option")
                     continue
-                control.select_option(value=others[0])
+                control.select_option(index=int(others[0]))  # by index: Playwright's value= also matches labels ("2")
             elif control.get_attribute("type") == "range":
                 if control.get_attribute("max") == control.get_attribute("min"):
                     visit.explorer_problems.append(f"{name}: control {key!r} has a single value")
@@ -193,6 +201,7 @@ def check_explorers(page, visit):
             else:
                 visit.explorer_problems.append(f"{name}: control {key!r} is a <{tag}>, not a range or select")
                 continue
+            _wait_for_src(image, lambda src: src != before[0])
             after = (image.get_attribute("src"), image.get_attribute("alt"))
             if after[0] == before[0]:
                 visit.explorer_problems.append(f"{name}: moving {key!r} did not change the image")
@@ -200,9 +209,10 @@ def check_explorers(page, visit):
                 visit.explorer_problems.append(f"{name}: moving {key!r} did not change the alt text")
             # Put it back, so each control is moved from the defaults.
             if tag == "select":
-                control.select_option(value=original)
+                control.select_option(index=int(original))
             else:
                 control.press("ArrowRight" if at_max else "ArrowLeft")
+            _wait_for_src(image, lambda src: src == before[0])
             if image.get_attribute("src") != before[0]:
                 visit.explorer_problems.append(f"{name}: moving {key!r} back did not restore the image")
 
@@ -244,7 +254,10 @@ def visit_page(browser, url, *, run_axe=True):
             route.continue_()
 
     def on_request_failed(request):
-        if recording[0] and request.url not in visit.foreign_requests:
+        # An explorer frame whose fetch the page itself cancelled (the reader moved on before it
+        # arrived, or a preload was superseded) is not a failure of the site.
+        cancelled_frame = "/_static/frames/" in request.url and request.failure == "net::ERR_ABORTED"
+        if recording[0] and request.url not in visit.foreign_requests and not cancelled_frame:
             visit.failed_requests.append(f"{request.url}: {request.failure}")
 
     def on_response(response):

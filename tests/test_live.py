@@ -44,6 +44,8 @@ pytestmark = pytest.mark.browser
 CELL = "from nnlib.widgets import show\nfrom nnlib.explorers import ch2_networks as ch2\nshow(ch2.playground)"
 INTERFACES = {"jupyterlab": "lab/tree/live.ipynb", "notebook7": "notebooks/live.ipynb"}
 _LESSON_COPIES = {}
+#: The notebook on show (JupyterLab keeps other tabs' notebooks in the page, hidden).
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
 
 
 def _free_port():
@@ -119,9 +121,9 @@ def _run_first_cell(page):
     A key press can land before the editor is ready; the prompt then stays
     ``[ ]:``, so press again (up to four times) rather than wait forever.
     """
-    prompt = page.locator(".jp-Cell .jp-InputPrompt").first
+    prompt = page.locator(PANEL + " .jp-Cell .jp-InputPrompt").first
     for _ in range(4):
-        page.locator(".jp-Cell .jp-InputArea-editor").first.click()
+        page.locator(PANEL + " .jp-Cell .jp-InputArea-editor").first.click()
         page.keyboard.press("Shift+Enter")
         try:
             page.wait_for_function("el => /\\[(\\*|\\d+)\\]/.test(el.textContent)",
@@ -134,8 +136,8 @@ def _run_first_cell(page):
 
 def _describe(page):
     """What the page shows, for a failure message: the prompt and the output area's text."""
-    prompt = page.locator(".jp-Cell .jp-InputPrompt").first.inner_text()
-    outputs = page.locator(".jp-Cell .jp-OutputArea").first.inner_text()
+    prompt = page.locator(PANEL + " .jp-Cell .jp-InputPrompt").first.inner_text()
+    outputs = page.locator(PANEL + " .jp-Cell .jp-OutputArea").first.inner_text()
     return f"prompt {prompt!r}; outputs {outputs[:1500]!r}"
 
 
@@ -144,7 +146,7 @@ def test_live_explorer_retrains_when_a_control_moves(browser, jupyter, interface
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         page.goto(jupyter + INTERFACES[interface])
-        page.wait_for_selector(".jp-Notebook .jp-Cell .jp-InputArea-editor", timeout=60_000)
+        page.wait_for_selector(PANEL + " .jp-Cell .jp-InputArea-editor", timeout=60_000)
         _idle_kernel(jupyter)
         _run_first_cell(page)
         try:
@@ -166,8 +168,6 @@ def test_live_explorer_retrains_when_a_control_moves(browser, jupyter, interface
 # --------------------------------------------------------------------------
 # The lessons read like the book: MyST rendered, hidden cells folded
 # --------------------------------------------------------------------------
-#: The notebook on show (JupyterLab keeps other tabs' notebooks in the page, hidden).
-PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
 
 #: What a Markdown cell's text may not show once rendered (math removed first): MyST left raw.
 RAW_MYST = {
