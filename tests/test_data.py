@@ -118,6 +118,24 @@ def test_load_digits():
     np.testing.assert_array_equal(y, y2)
 
 
+def test_load_digits_reads_scikit_learns_file_exactly():
+    # nnlib reads the bundled file itself (importing scikit-learn costs about a second per lesson)
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    bunch = sklearn_datasets.load_digits()
+    X, y = load_digits()
+    np.testing.assert_array_equal(X, bunch.data)
+    np.testing.assert_array_equal(y, bunch.target)
+    np.testing.assert_array_equal(load_digits(return_images=True)[0], bunch.images)
+
+
+def test_load_digits_says_what_is_missing(monkeypatch):
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ImportError, match="digits.csv.gz comes with scikit-learn.*pip install scikit-learn"):
+        load_digits()
+
+
 # --- split, scaler, one_hot, minibatches ------------------------------------------------
 def test_train_val_split_partitions_rows():
     X = np.arange(50, dtype=np.float64).reshape(25, 2)

@@ -6,7 +6,8 @@ weight α does to a network with a shared trunk and two heads, trained on
 
     L = (1 - α) · CE(digit class) + α · MSE(mean ink),
 
-with validation curves of both tasks and the trade-off front of all α.
+with the validation curves of both tasks per epoch at one α, against the
+curves of every other α (the lesson's table gives the final values).
 
 The pieces are public so the lesson and the tests can use them:
 
@@ -377,7 +378,7 @@ def softmax_bars(scores="notes: [1, 2, 3, 4, 1, 2]", temperature=1.0):
 
 
 def _front(sweep):
-    """Mean and spread (min, max over seeds) of the final validation metrics, per α."""
+    """The α values and the final validation accuracy and MSE of each seed: arrays (len(α),), (len(α), len(SEEDS)) ×2."""
     alphas = sorted({a for a, _ in sweep})
     acc = np.array([[sweep[a, s].val_acc[-1] for s in SEEDS] for a in alphas])
     mse = np.array([[sweep[a, s].val_mse[-1] for s in SEEDS] for a in alphas])
