@@ -67,6 +67,8 @@ CSS_DPI = 96
 COLUMN_IN = COLUMN_PX / CSS_DPI
 #: Inline PNGs are rendered at this multiple of their CSS size (sharp on high-density screens).
 SCALE = 2
+#: Colours in the palette of a PNG for the page (``to_image``); a page's images weigh about a third as much.
+PNG_COLORS = 256
 #: An inline SVG larger than this (bytes) is shown as a PNG instead (page weight).
 SVG_MAX_BYTES = 150_000
 #: A plot with more scatter points than this is drawn as a PNG (each point is an SVG element).
@@ -202,7 +204,10 @@ def to_image(fig, fmt="png", dpi=None, *, fast=False):
     ``dpi`` defaults to the figure's own. ``fast`` trades file size for speed
     (light PNG compression, nothing recorded): right for a live explorer,
     whose image never leaves the machine. Otherwise a PNG or SVG records the
-    smallest text it shows and the figure's width (``image_text_info``).
+    smallest text it shows and the figure's width (``image_text_info``),
+    and an opaque PNG is stored with a palette of ``PNG_COLORS`` colours:
+    a figure's flat fills, lines and anti-aliased edges look the same, and
+    the page loads about a third of the bytes.
     """
     if fmt not in ("png", "svg", "webp", "rgba"):
         raise ValueError(f"to_image: fmt must be 'png', 'svg', 'webp' or 'rgba', got {fmt!r}")
@@ -232,6 +237,8 @@ def to_image(fig, fmt="png", dpi=None, *, fast=False):
     width_in, height_in = fig.get_size_inches()
     width, height = _pixel_size(width_in * dpi, height_in * dpi, len(raw) // 4)
     image = Image.frombuffer("RGBA", (width, height), raw, "raw", "RGBA", 0, 1)
+    if image.getextrema()[3][0] == 255:  # opaque: a palette of PNG_COLORS colours, about a third of the bytes
+        image = image.convert("RGB").quantize(PNG_COLORS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     chunk = PngImagePlugin.PngInfo()
     chunk.add_text("nnlib", json.dumps({**_text_info(fig, sizes), "dpi": float(dpi)}))
     out = io.BytesIO()

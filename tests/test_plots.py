@@ -56,6 +56,22 @@ def test_a_filled_figure_displays_as_a_2x_png_shown_at_its_css_width():
     assert plots.image_text_info(png)["dpi"] == plots.SCALE * plots.CSS_DPI
 
 
+def test_an_opaque_png_is_a_palette_image_that_looks_the_same():
+    fig, ax = plots.figure()
+    x, y = np.meshgrid(np.linspace(-2, 2, 200), np.linspace(-2, 2, 200))
+    ax.contourf(x, y, x**2 + 3 * y**2, levels=30)
+    ax.plot([-2, 2], [-2, 2], label="a line")
+    ax.legend()
+    png = plots.to_image(fig, dpi=plots.SCALE * plots.CSS_DPI)
+    image = Image.open(io.BytesIO(png))
+    assert image.mode == "P" and len(image.getcolors()) <= plots.PNG_COLORS
+    raw = plots.to_image(fig, fmt="rgba", dpi=plots.SCALE * plots.CSS_DPI)
+    full = np.frombuffer(raw, np.uint8).reshape(image.size[1], image.size[0], 4)[..., :3].astype(int)
+    error = np.abs(np.asarray(image.convert("RGB"), int) - full)
+    assert error.mean() < 1.0 and np.percentile(error, 99.9) <= 24   # the eye sees no difference
+    assert plots.image_text_info(png)["dpi"] == plots.SCALE * plots.CSS_DPI
+
+
 def test_images_record_their_smallest_text_and_width():
     fig, ax = plots.figure(width=5.0)
     ax.plot([0, 1], [0, 1])
