@@ -13,6 +13,7 @@ import nbformat
 import numpy as np
 import pytest
 
+from nnlib.activations import Sigmoid
 from nnlib.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 
 LESSON = Path(__file__).resolve().parents[1] / "lessons" / "02_activations_width_depth.ipynb"
@@ -108,7 +109,8 @@ def lesson_code():
 
 
 @pytest.mark.parametrize("head, loss_cls, k", [("softmax", CrossEntropyLoss, 2), ("softmax", CrossEntropyLoss, 3),
-                                               ("sigmoid", BCEWithLogitsLoss, 3), ("linear", MSELoss, 2)])
+                                               ("sigmoid", BCEWithLogitsLoss, 3), ("linear", MSELoss, 2),
+                                               ("sigmoid_mse", MSELoss, 2)])
 def test_batched_losses_match_nnlib(lesson_code, head, loss_cls, k):
     rng = np.random.default_rng(0)
     Z = rng.normal(size=(3, 7, k)) * 3
@@ -116,18 +118,25 @@ def test_batched_losses_match_nnlib(lesson_code, head, loss_cls, k):
         labels = rng.integers(0, k, size=(3, 7))
         T = np.eye(k)[labels]
     else:
-        T = rng.random((3, 7, k)) if head == "linear" else (rng.random((3, 7, k)) > 0.5).astype(float)
-    losses, G = lesson_code["loss_and_grad"](head, Z, T)
+        T = rng.random((3, 7, k)) if head in ("linear", "sigmoid_mse") else (rng.random((3, 7, k)) > 0.5).astype(float)
+    losses, G = lesson_code["mean_loss"](head, Z, T), lesson_code["loss_grad"](head, Z, T)
     for r in range(3):
         loss_fn = loss_cls()
-        expected = loss_fn(Z[r], labels[r] if head == "softmax" else T[r])
+        if head == "sigmoid_mse":                    # nnlib: a Sigmoid layer, then MSELoss
+            out = Sigmoid()
+            expected = loss_fn(out(Z[r]), T[r])
+            expected_grad = out.backward(loss_fn.backward())
+        else:
+            expected = loss_fn(Z[r], labels[r] if head == "softmax" else T[r])
+            expected_grad = loss_fn.backward()
         assert losses[r] == pytest.approx(expected, rel=1e-12)
-        np.testing.assert_allclose(G[r], loss_fn.backward(), rtol=1e-10, atol=1e-15)
+        np.testing.assert_allclose(G[r], expected_grad, rtol=1e-10, atol=1e-15)
 
 
-def test_batched_loss_rejects_an_unknown_head(lesson_code):
-    with pytest.raises(ValueError, match="head must be"):
-        lesson_code["loss_and_grad"]("relu", np.zeros((1, 2, 2)), np.zeros((1, 2, 2)))
+@pytest.mark.parametrize("name", ["mean_loss", "loss_grad"])
+def test_batched_loss_rejects_an_unknown_head(lesson_code, name):
+    with pytest.raises(ValueError, match=f"{name}: head must be one of"):
+        lesson_code[name]("relu", np.zeros((1, 2, 2)), np.zeros((1, 2, 2)))
 
 
 @pytest.mark.parametrize("act", ["sigmoid", "tanh", "relu", "leaky_relu"])
