@@ -46,3 +46,14 @@ def test_alpha_sweep_rejects_bad_arguments():
         ch3.alpha_sweep((0.5, 1.5), (0,), epochs=1)
     with pytest.raises(ValueError, match="must not be empty"):
         ch3.alpha_sweep((), (0,), epochs=1)
+
+
+def test_tradeoff_explorer_draws_each_seed_not_their_mean():
+    """The α explorer's curves are per seed (a mean would blend seeds that switch regime at different epochs)."""
+    acc, log_mse = ch3._curves()
+    sweep = ch3.alpha_sweep()
+    assert acc.shape == log_mse.shape == (len(ch3.ALPHAS), len(ch3.SEEDS), ch3.EPOCHS)
+    for i, a in enumerate(ch3.ALPHAS):
+        for j, s in enumerate(ch3.SEEDS):
+            np.testing.assert_array_equal(acc[i, j], sweep[a, s].val_acc)
+            np.testing.assert_allclose(10 ** log_mse[i, j], sweep[a, s].val_mse, rtol=1e-12)

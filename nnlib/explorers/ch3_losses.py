@@ -6,8 +6,9 @@ weight α does to a network with a shared trunk and two heads, trained on
 
     L = (1 - α) · CE(digit class) + α · MSE(mean ink),
 
-with the validation curves of both tasks per epoch at one α, against the
-curves of every other α (the lesson's table gives the final values).
+with the validation curves of both tasks per epoch, one line per seed, at
+one α, and each seed's path through (ink MSE, digit accuracy) over training
+(the lesson's table gives the final values).
 
 The pieces are public so the lesson and the tests can use them:
 
@@ -58,6 +59,7 @@ __all__ = [
     "alpha_sweep",
     "softmax_bars",
     "tradeoff",
+    "INK_REGIME",
 ]
 
 #: Named score vectors for the softmax explorer.
@@ -377,62 +379,69 @@ def softmax_bars(scores="notes: [1, 2, 3, 4, 1, 2]", temperature=1.0):
 # --- explorer: the loss weight α of two tasks -------------------------------------------
 
 
-def _front(sweep):
-    """The α values and the final validation accuracy and MSE of each seed: arrays (len(α),), (len(α), len(SEEDS)) ×2."""
-    alphas = sorted({a for a, _ in sweep})
-    acc = np.array([[sweep[a, s].val_acc[-1] for s in SEEDS] for a in alphas])
-    mse = np.array([[sweep[a, s].val_mse[-1] for s in SEEDS] for a in alphas])
-    return np.array(alphas), acc, mse
-
-
 _MSE_TICKS = [0.01, 0.1, 1]
+
+#: Validation ink MSE below which a run counts as in the "ink regime" (its trunk encodes the ink); 1 = the mean.
+INK_REGIME = 0.2
+
+_SEED_COLORS = [plots.COLORS[k] for k in (0, 1, 2, 3, 4)]
 
 
 @functools.lru_cache(maxsize=1)
 def _curves():
-    """Per-epoch validation accuracy and log10 MSE, averaged over the seeds: two arrays (len(ALPHAS), EPOCHS)."""
+    """Per-epoch validation accuracy and log10 ink MSE of every run: two arrays (len(ALPHAS), len(SEEDS), EPOCHS)."""
     sweep = alpha_sweep()
-    acc = np.array([np.mean([sweep[a, s].val_acc for s in SEEDS], axis=0) for a in ALPHAS])
-    mse = np.array([np.log10(np.mean([sweep[a, s].val_mse for s in SEEDS], axis=0)) for a in ALPHAS])
+    acc = np.array([[sweep[a, s].val_acc for s in SEEDS] for a in ALPHAS])
+    mse = np.log10(np.array([[sweep[a, s].val_mse for s in SEEDS] for a in ALPHAS]))
     return acc, mse
 
 
-@explorer("ch3.tradeoff", alt="Validation curves per epoch of a two-task network at one loss weight, against the other weights",
+@explorer("ch3.tradeoff", alt="Validation curves of each seed of a two-task network at one loss weight, per epoch "
+          "and as a path of digit accuracy against ink error",
           alpha=Slider(ALPHAS, default=0.5, label="loss weight α of the ink task"))
 def tradeoff(alpha=0.5):
-    """Validation accuracy (digit class) and validation MSE (mean ink) per epoch for this α (seed mean).
+    """Each seed's validation accuracy (digit class) and MSE (mean ink) per epoch at this α, and its path.
 
-    Thin grey lines: the other α. What the lesson's table of final values
-    cannot show: how each α gets there (which task learns first, whether
-    one stalls or is still improving at the last epoch).
+    One colour per seed, never averaged: seeds that switch to the ink regime at
+    different epochs stay visible as separate sudden drops. Right: each seed's
+    path through (ink MSE, digit accuracy) over training, ending at a dot; grey
+    dots are the final points of every run at the other α. What the lesson's
+    table of final values cannot show: when and how each seed gets there.
     """
-    sweep = alpha_sweep()
-    alphas, acc, mse = _front(sweep)
-    curves_a, curves_b = _curves()
-    epochs = np.arange(1, curves_a.shape[1] + 1)  # EPOCHS, as the sweep ran them
+    acc, mse = _curves()
+    k = int(np.argmin(np.abs(np.asarray(ALPHAS) - alpha)))
+    epochs = np.arange(1, acc.shape[2] + 1)  # EPOCHS, as the sweep ran them
     # 6.72 inches: 672 CSS px in the book (100 px per inch), where 8 pt text is 11 CSS px
-    fig, (ax_a, ax_b) = plots.figure(2, width=6.72, height=3.0, dpi=frame_dpi(6.72, 100))
-    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.16, top=0.9, wspace=0.35)
-    k = int(np.argmin(np.abs(alphas - alpha)))
-    others = np.arange(len(alphas)) != k
-    gap = np.full((int(others.sum()), 1), np.nan)  # NaN breaks the line: one artist for all other α
-    x_grey = np.hstack([np.tile(epochs, (int(others.sum()), 1)), gap]).ravel()
-    for ax, curves, color in [(ax_a, curves_a, plots.COLORS[0]), (ax_b, curves_b, plots.COLORS[3])]:
-        ax.plot(x_grey, np.hstack([curves[others], gap]).ravel(), color="0.8", lw=0.8)
-        ax.plot(epochs, curves[k], color=color, lw=2.2)
+    fig, (ax_a, ax_b, ax_p) = plots.figure(3, width=6.72, height=3.0, dpi=frame_dpi(6.72, 100))
+    fig.subplots_adjust(left=0.08, right=0.99, bottom=0.16, top=0.9, wspace=0.42)
+    for j, color in enumerate(_SEED_COLORS[:acc.shape[1]]):
+        ax_a.plot(epochs, acc[k, j], color=color, lw=1.3)
+        ax_b.plot(epochs, mse[k, j], color=color, lw=1.3)
+        ax_p.plot(mse[k, j], acc[k, j], color=color, lw=1.0)
+        ax_p.plot(mse[k, j, -1], acc[k, j, -1], "o", color=color, ms=5)
+    others = np.arange(len(ALPHAS)) != k
+    ax_p.plot(mse[others, :, -1].ravel(), acc[others, :, -1].ravel(), "o", color="0.75", ms=3, zorder=0)
     for ax in (ax_a, ax_b):
         ax.set_xticks(np.linspace(0, len(epochs), 4).round().astype(int))
         ax.set_xlabel("epoch")
-    ax_a.set_ylim(0, 1)
-    ax_a.set_yticks([0, 0.5, 1])
-    ax_a.set_ylabel("validation accuracy (digit class)")
-    ax_b.set_ylabel("validation MSE (mean ink)")
-    ticks = _MSE_TICKS
-    ax_b.set_yticks(np.log10(ticks), [f"{t:g}" for t in ticks])
-    ax_b.set_ylim(np.log10(0.002), np.log10(8))
-    ax_a.text(0.97, 0.05, f"α = {alpha:g}: final acc {acc.mean(axis=1)[k]:.3f}", transform=ax_a.transAxes,
-              ha="right", fontsize=9)
-    ax_b.text(0.97, 0.92, f"α = {alpha:g}: final MSE {mse.mean(axis=1)[k]:.3g}", transform=ax_b.transAxes,
-              ha="right", fontsize=9)
-    ax_a.text(0.5, 1.03, "grey: the other α", transform=ax_a.transAxes, ha="center", va="bottom", fontsize=9)
+    lim_mse = (np.log10(0.002), np.log10(8))
+    for ax in (ax_a, ax_p):
+        ax.set_ylim(0, 1)
+        ax.set_yticks([0, 0.5, 1])
+    ax_a.set_ylabel("digit accuracy")
+    ax_b.set_ylabel("ink MSE")
+    ax_b.set_ylim(*lim_mse)
+    ax_b.set_yticks(np.log10(_MSE_TICKS), [f"{t:g}" for t in _MSE_TICKS])
+    ax_p.set_xlim(*lim_mse)
+    ax_p.set_xticks(np.log10(_MSE_TICKS), [f"{t:g}" for t in _MSE_TICKS])
+    ax_p.set_xlabel("ink MSE")
+    ax_p.set_ylabel("digit accuracy")
+    for ax, vertical in ((ax_b, False), (ax_p, True)):
+        line = ax.axvline if vertical else ax.axhline
+        line(np.log10(INK_REGIME), color="0.5", ls=":", lw=1)
+    ax_p.text(np.log10(INK_REGIME) - 0.1, 0.04, "ink\nregime", ha="right", va="bottom", fontsize=8, color="0.4")
+    ax_a.text(0.0, 1.03, f"α = {ALPHAS[k]:g}: one colour per seed", transform=ax_a.transAxes, ha="left",
+              va="bottom", fontsize=9)
+    ax_p.text(1.0, 1.03, "path over training; grey: other α", transform=ax_p.transAxes, ha="right",
+              va="bottom", fontsize=9)
     return fig
