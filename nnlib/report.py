@@ -30,14 +30,14 @@ from numbers import Integral, Real
 
 import numpy as np
 
-__all__ = ["Table", "Prose", "verdict", "fmt", "mean_sd", "frac", "pct", "VERDICTS"]
+__all__ = ["Table", "Prose", "verdict", "fmt", "mean_sd", "frac", "pct", "and_list", "VERDICTS"]
 
 #: The verdicts a claim check may reach.
 VERDICTS = ("holds", "holds when", "does not hold")
 
 
 def fmt(x, digits=2):
-    """``x`` with ``digits`` significant digits, as a short string (``0.0031``, ``12``, ``4.5e+05``).
+    """``x`` with ``digits`` significant digits, as a short string (``0.0031``, ``12``, ``4.5e5``).
 
     Integers print whole; ``inf`` prints ``∞``; NaN prints ``—``.
     """
@@ -69,7 +69,9 @@ def _decimals(sd, digits):
 def mean_sd(values, digits=1, *, decimals=None):
     """``"mean ± sd"`` of ``values``, both rounded to the same decimal place.
 
-    By default the place is that of the spread's first ``digits``
+    ``sd`` is the sample standard deviation (``n − 1`` in the denominator),
+    the usual estimate of the spread between seeds; a single value has none
+    (``± 0``). By default the place is that of the spread's first ``digits``
     significant digits, so the printed mean carries no digit that the spread
     between seeds makes meaningless (and so none that a different CPU can
     change). ``decimals`` fixes the place instead. Non-finite values are left
@@ -82,7 +84,7 @@ def mean_sd(values, digits=1, *, decimals=None):
     note = f" ({values.size - finite.size} diverged)" if finite.size < values.size else ""
     if finite.size == 0:
         return f"diverged{'' if values.size == 1 else ' (all ' + str(values.size) + ')'}"
-    mean, sd = float(finite.mean()), float(finite.std())
+    mean, sd = float(finite.mean()), float(finite.std(ddof=1)) if finite.size > 1 else 0.0
     if decimals is None:
         decimals = _decimals(sd, digits)
         if decimals is None:  # no spread: fall back to three significant digits of the mean
@@ -93,6 +95,12 @@ def mean_sd(values, digits=1, *, decimals=None):
 def frac(k, n):
     """A count out of a total: ``"4/5"``."""
     return f"{int(k)}/{int(n)}"
+
+
+def and_list(items):
+    """Items joined for a sentence: ``"a"``, ``"a and b"``, ``"a, b and c"``; ``""`` for none."""
+    items = [str(item) for item in items]
+    return f"{', '.join(items[:-1])} and {items[-1]}" if len(items) > 1 else "".join(items)
 
 
 def pct(x, decimals=0):
