@@ -213,6 +213,21 @@ def test_hidden_cells_are_hidden_in_jupyterlab_too(path):
                 f"{path.name}, cell {n}: a hidden solution's outputs show in JupyterLab"
 
 
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_no_stored_output_line_is_wider_than_the_column(path):
+    """Printed text and plain-text results fit the page's column (80 characters); tables and prose render as
+    HTML and Markdown, which wrap or scroll inside themselves. A wider line is evidence cut off at the edge."""
+    nb = nbformat.read(path, as_version=4)
+    for n, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "text/html" in data or "text/markdown" in data:
+                continue
+            text = out.get("text", "") if out.get("output_type") == "stream" else data.get("text/plain", "")
+            for line in text.splitlines():
+                assert len(line) <= 80, f"{path.name}, cell {n}: output line of {len(line)} characters: {line!r}"
+
+
 def test_typed_number_detector():
     """The detector behind test_verdicts_and_summaries_are_computed finds typed numbers and spares the rest."""
     assert _typed_numbers("the floor rose from 19% to 37%") == ["19%", "37%"]

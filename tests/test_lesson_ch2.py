@@ -86,18 +86,6 @@ def test_verdict_and_prose_cells_are_hidden_and_checked():
             assert CHECKED <= tags, f"cell {n}: a verdict or prose cell must be checked by nbval"
 
 
-def test_no_stored_output_line_is_wider_than_the_page():
-    """Printed text and plain-text results fit the column (tables and prose render as HTML and Markdown)."""
-    for n, cell in enumerate(NB.cells):
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            if "text/html" in data or "text/markdown" in data:
-                continue
-            text = out.get("text", "") if out.get("output_type") == "stream" else data.get("text/plain", "")
-            for line in text.splitlines():
-                assert len(line) <= 80, f"cell {n}: output line of {len(line)} characters: {line!r}"
-
-
 @pytest.fixture(scope="module")
 def lesson_code():
     """The lesson's batched trainer, executed from the notebook's own cell."""
