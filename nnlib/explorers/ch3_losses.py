@@ -384,7 +384,7 @@ _MSE_TICKS = [0.01, 0.1, 1]
 #: Validation ink MSE below which a run counts as in the "ink regime" (its trunk encodes the ink); 1 = the mean.
 INK_REGIME = 0.2
 
-_SEED_COLORS = [plots.COLORS[k] for k in (0, 1, 2, 3, 4)]
+_SEED_COLORS = plots.COLORS[:5]
 
 
 @functools.lru_cache(maxsize=1)
@@ -436,9 +436,8 @@ def tradeoff(alpha=0.5):
     ax_p.set_xticks(np.log10(_MSE_TICKS), [f"{t:g}" for t in _MSE_TICKS])
     ax_p.set_xlabel("ink MSE")
     ax_p.set_ylabel("digit accuracy")
-    for ax, vertical in ((ax_b, False), (ax_p, True)):
-        line = ax.axvline if vertical else ax.axhline
-        line(np.log10(INK_REGIME), color="0.5", ls=":", lw=1)
+    ax_b.axhline(np.log10(INK_REGIME), color="0.5", ls=":", lw=1)
+    ax_p.axvline(np.log10(INK_REGIME), color="0.5", ls=":", lw=1)
     ax_p.text(np.log10(INK_REGIME) - 0.1, 0.04, "ink\nregime", ha="right", va="bottom", fontsize=8, color="0.4")
     ax_a.text(0.0, 1.03, f"α = {ALPHAS[k]:g}: one colour per seed", transform=ax_a.transAxes, ha="left",
               va="bottom", fontsize=9)
