@@ -92,7 +92,7 @@ def lesson_code():
     source = next(c.source for c in NB.cells if c.cell_type == "code" and "def train_many" in c.source)
     source = source[:source.index("# check:")]
     namespace = {}
-    exec("import numpy as np\nfrom nnlib.explorers.ch2_networks import mlp\n" + source, namespace)
+    exec("import itertools\nimport numpy as np\nfrom nnlib.explorers.ch2_networks import mlp\n" + source, namespace)
     return namespace
 
 
@@ -147,3 +147,22 @@ def test_train_many_matches_nnlib_fit(lesson_code, act):
         for l, layer in enumerate(model[::2]):
             np.testing.assert_allclose(Ws[l][r], layer.weight.data, rtol=0, atol=1e-10)
             np.testing.assert_allclose(bs[l][r, 0], layer.bias.data, rtol=0, atol=1e-10)
+
+
+def test_train_many_with_an_activation_per_network_matches_one_stack_per_activation(lesson_code):
+    # the race trains several activations in one stack; each network must end exactly as in a stack of its own
+    stacked_mlp, train_many = lesson_code["stacked_mlp"], lesson_code["train_many"]
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(6, 40, 2)).astype(np.float32)
+    T = np.eye(2, dtype=np.float32)[rng.integers(0, 2, size=(6, 40))]
+    acts, lrs = ["tanh", "tanh", "relu", "leaky_relu", "leaky_relu", "sigmoid"], [0.1, 0.5, 0.3, 0.2, 1.0, 3.0]
+    nets = [stacked_mlp(5, 3, act, [r], dtype=np.float32) for r, act in enumerate(acts)]
+    Ws, bs = ([np.concatenate(layer) for layer in zip(*[net[i] for net in nets])] for i in (0, 1))
+    start = [W.copy() for W in Ws]
+    train_many(Ws, bs, X, T, acts, lrs, steps=30)
+    assert all(np.abs(W - W0).max() > 1e-3 for W, W0 in zip(Ws, start)), "training moved no weight"
+    for r, (act, (W1, b1)) in enumerate(zip(acts, nets)):
+        train_many(W1, b1, X[r:r + 1], T[r:r + 1], act, lrs[r], steps=30)
+        for l in range(4):
+            np.testing.assert_array_equal(Ws[l][r], W1[l][0], err_msg=f"network {r} ({act}), layer {l}")
+            np.testing.assert_array_equal(bs[l][r], b1[l][0], err_msg=f"network {r} ({act}), layer {l}")
