@@ -1,12 +1,11 @@
-"""The second-kernel pass of the lessons (``make test-kernels``) really runs on other floating-point kernels.
+"""The other-kernel passes of the lessons (``make test-kernels``) really run on other floating-point kernels.
 
-``make test-kernels`` reruns every lesson under nbval with OpenBLAS forced onto
-a generic core (``OPENBLAS_CORETYPE=Prescott``: SSE3 kernels instead of the
-AVX2/FMA ones) and numpy's SIMD dispatch lowered (``NPY_DISABLE_CPU_FEATURES=X86_V3``:
-no AVX2/FMA loops for tanh, exp, ...). A checked output that depends on the
-last bits of a BLAS or SIMD kernel then fails there. That pass only proves
-something if those settings change results on this machine: these tests show
-that they do, for a matrix product and for ``np.tanh``.
+``make test-kernels`` (``tests/other_kernels.py``) reruns every lesson under nbval with OpenBLAS forced onto a
+generic core (``OPENBLAS_CORETYPE=Prescott``: SSE3 kernels instead of the AVX2/FMA ones), with numpy's SIMD
+dispatch lowered (``NPY_DISABLE_CPU_FEATURES=X86_V3``: no AVX2/FMA loops for tanh, exp, ...), and with both.
+A checked output that depends on the last bits of a BLAS or SIMD kernel then fails in one of them. Those
+passes only prove something if each setting changes results on this machine: these tests show that they do,
+for a matrix product and for ``np.tanh``.
 """
 
 import os
@@ -18,8 +17,9 @@ import pytest
 
 from conftest import ROOT
 
-#: The environment of the second pass; the Makefile's KERNELS variable must say the same.
-KERNELS = {"OPENBLAS_CORETYPE": "Prescott", "NPY_DISABLE_CPU_FEATURES": "X86_V3"}
+from other_kernels import KERNEL_SETS
+
+KERNELS = {key: value for kernels in KERNEL_SETS for key, value in kernels.items()}   # every setting used
 
 _PROBE = """
 import hashlib, numpy as np
@@ -41,10 +41,19 @@ def _bits(extra):
     return matmul, tanh
 
 
-def test_makefile_uses_these_kernels():
+def test_makefile_runs_the_other_kernel_passes():
     makefile = (ROOT / "Makefile").read_text()
-    for key, value in KERNELS.items():
-        assert f"{key}={value}" in makefile, f"the Makefile's test-kernels pass should set {key}={value}"
+    assert "$(PY) tests/other_kernels.py" in makefile
+
+
+def test_the_passes_cover_each_setting_alone_and_both_together():
+    assert sorted(map(sorted, KERNEL_SETS)) == sorted([["OPENBLAS_CORETYPE"], ["NPY_DISABLE_CPU_FEATURES"],
+                                                       ["NPY_DISABLE_CPU_FEATURES", "OPENBLAS_CORETYPE"]])
+
+
+@pytest.mark.parametrize("kernels", KERNEL_SETS, ids=lambda k: "+".join(k))
+def test_every_pass_changes_some_bits(kernels):
+    assert _bits({}) != _bits(kernels)
 
 
 def test_generic_openblas_core_changes_a_matrix_products_bits():
