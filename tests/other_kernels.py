@@ -23,6 +23,7 @@ KERNEL_SETS = [
     {"OPENBLAS_CORETYPE": "Prescott"},
     {"NPY_DISABLE_CPU_FEATURES": "X86_V3"},
 ]
+SETTINGS = {key for kernels in KERNEL_SETS for key in kernels}   # each pass sets its own, and clears the rest
 
 
 def describe(kernels):
@@ -31,8 +32,7 @@ def describe(kernels):
 
 def run_lessons(kernels):
     """nbval on every lesson in live mode under these kernels: (kernels, completed process)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("NNLIB_BUILD", "OPENBLAS_CORETYPE",
-                                                            "NPY_DISABLE_CPU_FEATURES")}
+    env = {k: v for k, v in os.environ.items() if k != "NNLIB_BUILD" and k not in SETTINGS}
     env.update(kernels, OPENBLAS_NUM_THREADS="1")
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
                "lessons"]
